@@ -1,0 +1,1 @@
+"""Civique's OpenAI-compatible API for the organisation's other tools (/api/v1)."""

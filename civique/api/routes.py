@@ -1,0 +1,207 @@
+"""OpenAI-compatible endpoints, behind personal tokens, through the same gateway and records."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+
+from civique.api.schemas import ChatCompletionRequest, EmbeddingRequest
+from civique.auth.models import User
+from civique.errors import UserError
+from civique.llm.gateway import CallContext, Completed, Gateway, GatewayError
+from civique.llm.types import ChatMessage, ChatParams, Delta
+from civique.settings import Settings
+from civique.textcheck import clean_text
+from civique.web.deps import DB, AppSettings, api_error_body, require_api
+
+router = APIRouter(prefix="/api/v1", tags=["OpenAI-compatible"])
+ApiUser = Annotated[User, Depends(require_api("api.use"))]
+STATUS = {
+    "unknown_model": 404,
+    "model_not_allowed": 403,
+    "classification": 403,
+    "wrong_kind": 400,
+    "unavailable": 503,
+    "timeout": 504,
+    "busy": 429,
+    "upstream": 502,
+    "bad_request": 400,
+}
+
+
+def _gateway(request: Request) -> Gateway:
+    return request.app.state.gateway  # type: ignore[no-any-return]
+
+
+def _ctx(user: User, tool: str) -> CallContext:
+    return CallContext(
+        org_id=user.org_id,
+        user_id=user.id,
+        role=user.role,
+        tool=tool,
+        channel="api",
+        prompt_template="api.passthrough",
+    )
+
+
+def gateway_error_response(exc: GatewayError) -> JSONResponse:
+    """An OpenAI-style error for a refused or failed call."""
+    status = STATUS.get(exc.code, 500)
+    return JSONResponse(api_error_body(UserError(exc.code, status)), status_code=status)
+
+
+@router.get("/models")
+def list_models(request: Request, user: ApiUser, db: DB) -> dict[str, Any]:
+    """Models the caller may use."""
+    models = _gateway(request).allowed_models(db, user.org_id, user.role)
+    return {
+        "object": "list",
+        "data": [
+            {
+                "id": m.id,
+                "object": "model",
+                "created": 0,
+                "owned_by": m.provider,
+                "kind": m.kind,
+                "label": m.label,
+            }
+            for m in models
+        ],
+    }
+
+
+def _messages(body: ChatCompletionRequest, settings: Settings) -> list[ChatMessage]:
+    return [
+        ChatMessage(m.role, clean_text(m.content, settings.max_message_chars))
+        for m in body.messages
+    ]
+
+
+@router.post("/chat/completions", response_model=None)
+async def chat_completions(
+    request: Request, body: ChatCompletionRequest, user: ApiUser, settings: AppSettings
+) -> Response:
+    """Chat completion, streamed as server-sent events when `stream` is true."""
+    messages = _messages(body, settings)
+    stop = (body.stop,) if isinstance(body.stop, str) else tuple(body.stop or ())
+    params = ChatParams(max_tokens=body.max_tokens or 1024, temperature=body.temperature, stop=stop)
+    gateway = _gateway(request)
+    completion_id = f"chatcmpl-{uuid.uuid4().hex}"
+    events = gateway.stream_chat(_ctx(user, "api.chat"), body.model, messages, params)
+    try:  # run until the first event so refusals become proper HTTP errors
+        first = await anext(events)
+    except GatewayError as exc:
+        return gateway_error_response(exc)
+    if body.stream:
+        return StreamingResponse(
+            _stream(first, events, completion_id, body.model), media_type="text/event-stream"
+        )
+    text, completed = [], first if isinstance(first, Completed) else None
+    if isinstance(first, Delta):
+        text.append(first.text)
+    async for event in events:
+        if isinstance(event, Delta):
+            text.append(event.text)
+        elif isinstance(event, Completed):
+            completed = event
+    assert completed is not None
+    if completed.status == "error":
+        return gateway_error_response(GatewayError(completed.error or "upstream", body.model))
+    return JSONResponse(
+        {
+            "id": completion_id,
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": body.model,
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": _finish(completed),
+                    "message": {"role": "assistant", "content": completed.text},
+                }
+            ],
+            "usage": {
+                "prompt_tokens": completed.tokens_in,
+                "completion_tokens": completed.tokens_out,
+                "total_tokens": completed.tokens_in + completed.tokens_out,
+            },
+        }
+    )
+
+
+def _finish(completed: Completed) -> str:
+    return "length" if completed.finish_reason == "length" else "stop"
+
+
+async def _stream(
+    first: Any, events: AsyncIterator[Any], completion_id: str, model: str
+) -> AsyncIterator[str]:
+    created = int(time.time())
+
+    def chunk(delta: dict[str, str], finish: str | None = None, **extra: Any) -> str:
+        payload = {
+            "id": completion_id,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            **extra,
+        }
+        return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
+
+    yield chunk({"role": "assistant", "content": ""})
+    pending = [first]
+    async for event in _chain(pending, events):
+        if isinstance(event, Delta):
+            yield chunk({"content": event.text})
+        elif isinstance(event, Completed):
+            if event.status == "error":
+                body = api_error_body(UserError(event.error or "upstream"))
+                yield f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
+            else:
+                usage = {
+                    "prompt_tokens": event.tokens_in,
+                    "completion_tokens": event.tokens_out,
+                    "total_tokens": event.tokens_in + event.tokens_out,
+                }
+                yield chunk({}, _finish(event), usage=usage)
+    yield "data: [DONE]\n\n"
+
+
+async def _chain(first: list[Any], rest: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    for item in first:
+        yield item
+    async for item in rest:
+        yield item
+
+
+@router.post("/embeddings", response_model=None)
+async def embeddings(
+    request: Request, body: EmbeddingRequest, user: ApiUser, settings: AppSettings
+) -> Response:
+    """Embed one text or a list of texts."""
+    inputs = [body.input] if isinstance(body.input, str) else body.input
+    if not 1 <= len(inputs) <= 256:
+        raise UserError("too_long", length=len(inputs), limit=256)
+    inputs = [clean_text(t, settings.max_message_chars) for t in inputs]
+    try:
+        result = await _gateway(request).embed(_ctx(user, "api.embeddings"), body.model, inputs)
+    except GatewayError as exc:
+        return gateway_error_response(exc)
+    return JSONResponse(
+        {
+            "object": "list",
+            "model": body.model,
+            "data": [
+                {"object": "embedding", "index": i, "embedding": v}
+                for i, v in enumerate(result.vectors)
+            ],
+            "usage": {"prompt_tokens": result.tokens_in, "total_tokens": result.tokens_in},
+        }
+    )

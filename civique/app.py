@@ -1,0 +1,167 @@
+"""`create_app(settings)`: builds the application; nothing runs at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from civique import __version__
+from civique.api.routes import router as api_router
+from civique.auth.routes import router as auth_router
+from civique.chat.routes import router as chat_router
+from civique.chat.service import ChatStreamer
+from civique.db.engine import make_engine, make_session_factory
+from civique.errors import UserError
+from civique.i18n import gettext, load_catalogs
+from civique.llm.gateway import Gateway
+from civique.llm.registry import build_registry
+from civique.ops.logs import configure_logging
+from civique.ops.routes import MetricsMiddleware
+from civique.ops.routes import router as ops_router
+from civique.orgs.routes import router as orgs_router
+from civique.settings import Settings
+from civique.web.deps import LoginRequired, PageForbidden, api_error_body, error_message, render
+from civique.web.middleware import BodyLimitMiddleware, LocaleMiddleware, SecurityHeadersMiddleware
+from civique.web.templating import TEMPLATES_DIR, make_templates
+
+STATIC_DIR = TEMPLATES_DIR.parent / "static"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Wire settings, database, model gateway, routes and middlewares into an app."""
+    settings = settings or Settings()
+    configure_logging(settings.log_level, settings.log_json)
+    load_catalogs()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.sqlalchemy_url, settings.database_echo)
+    sessions = make_session_factory(engine)
+    gateway = Gateway(build_registry(settings), sessions, settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="Civique",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+        description="Civique API: OpenAI-compatible chat and embeddings for your "
+        "organisation's tools. Authenticate with a personal token (`Bearer civ_…`).",
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = sessions
+    app.state.gateway = gateway
+    app.state.chat_streamer = ChatStreamer(sessions, gateway, settings)
+    app.state.templates = make_templates()
+
+    _add_middlewares(app, settings)
+    _add_error_handlers(app)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for router in (ops_router, auth_router, chat_router, orgs_router, api_router):
+        app.include_router(router)
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Civique API",
+            swagger_js_url="/static/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )
+
+    return app
+
+
+def _add_middlewares(app: FastAPI, settings: Settings) -> None:
+    # Added inner to outer: the locale reads the session, so the session wraps it.
+    app.add_middleware(LocaleMiddleware, default=settings.default_language)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="civique_session",
+        max_age=settings.session_max_age_seconds,
+        same_site="lax",
+        https_only=settings.secure_cookies,
+    )
+    app.add_middleware(BodyLimitMiddleware, limit=settings.api_max_request_bytes)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(MetricsMiddleware)
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or "application/json" in request.headers.get(
+        "accept", ""
+    )
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(UserError)
+    async def user_error(request: Request, exc: UserError) -> Response:
+        if _wants_json(request):
+            return JSONResponse(api_error_body(exc), status_code=exc.status)
+        return render(request, "error.html", status=exc.status, message=error_message(exc))
+
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, _exc: LoginRequired) -> Response:
+        target = f"/login?next={request.url.path}"
+        if _wants_json(request) or request.headers.get("hx-request"):
+            return JSONResponse(
+                {
+                    "error": {
+                        "code": "login_required",
+                        "redirect": target,
+                        "message": gettext("Your session has expired. Log in again."),
+                    }
+                },
+                status_code=401,
+                headers={"HX-Redirect": target},
+            )
+        return RedirectResponse(target, 303)
+
+    @app.exception_handler(PageForbidden)
+    async def forbidden(request: Request, _exc: PageForbidden) -> Response:
+        return await user_error(request, UserError("forbidden", 403))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        errors = exc.errors()
+        code = "invalid_json" if any(e.get("type") == "json_invalid" for e in errors) else None
+        if code is None and _wants_json(request):
+            detail = "; ".join(
+                f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in errors
+            )
+            body = {
+                "error": {
+                    "code": "invalid_request",
+                    "message": detail,
+                    "type": "invalid_request_error",
+                }
+            }
+            return JSONResponse(body, status_code=400)
+        return await user_error(request, UserError(code or "bad_request", 400))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if isinstance(exc.detail, dict):
+            return JSONResponse(exc.detail, status_code=exc.status_code, headers=exc.headers)
+        if exc.status_code == 404:
+            return await user_error(request, UserError("not_found", 404))
+        if _wants_json(request):
+            return JSONResponse(
+                {"error": {"code": str(exc.status_code), "message": exc.detail}},
+                status_code=exc.status_code,
+            )
+        return render(request, "error.html", status=exc.status_code, message=str(exc.detail))

@@ -1,0 +1,1 @@
+"""Accounts, login, sessions, API tokens, OIDC single sign-on, roles and permissions."""

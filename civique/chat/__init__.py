@@ -1,0 +1,1 @@
+"""Conversations with a model: messages, streaming, stop and regenerate."""

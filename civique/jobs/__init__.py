@@ -1,0 +1,1 @@
+"""Background jobs (huey): SQLite-backed by default, Redis at scale."""

@@ -1,0 +1,1 @@
+"""Model layer: providers behind a registry, and the gateway every model call goes through."""

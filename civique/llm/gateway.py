@@ -1,0 +1,237 @@
+"""The only way to call a model: permission → classification → call → usage and output record.
+
+Governance work (issue 5) adds pseudonymisation and restoration between the checks and the call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import anyio
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from civique.llm.registry import ProviderRegistry, UnknownModel
+from civique.llm.types import (
+    CancelToken,
+    ChatMessage,
+    ChatParams,
+    Delta,
+    EmbeddingResult,
+    ModelInfo,
+    ProviderError,
+    Queued,
+    Usage,
+)
+from civique.llm.usage import CallContext, CallOutcome, record_call
+from civique.orgs.models import OrgModel
+from civique.settings import CLASSIFICATION_ORDER, Settings
+
+__all__ = ["CallContext", "Completed", "Gateway", "GatewayError"]
+
+
+class GatewayError(Exception):
+    """A call refused before reaching a model, or failed at the provider.
+
+    Codes: unknown_model, model_not_allowed, wrong_kind, classification, unavailable, timeout,
+    busy, upstream, bad_request.
+    """
+
+    def __init__(self, code: str, model_id: str = "") -> None:
+        super().__init__(f"{code}: {model_id}")
+        self.code = code
+        self.model_id = model_id
+
+
+@dataclass
+class Completed:
+    """The last event of a streamed chat: the full text and the records written."""
+
+    text: str
+    status: str  # ok | stopped | error
+    call_id: int
+    output_id: int | None
+    tokens_in: int
+    tokens_out: int
+    error: str | None = None
+    finish_reason: str = "stop"
+
+
+class Gateway:
+    """Checks, calls and records every model use."""
+
+    def __init__(
+        self, registry: ProviderRegistry, sessions: sessionmaker[Session], settings: Settings
+    ) -> None:
+        self.registry = registry
+        self._sessions = sessions
+        self._settings = settings
+
+    def allowed_models(
+        self, session: Session, org_id: int, role: str, kind: str | None = None
+    ) -> list[ModelInfo]:
+        """Models the organisation enabled for this role, in registry order, default first."""
+        rows = session.scalars(
+            select(OrgModel).where(OrgModel.org_id == org_id, OrgModel.enabled.is_(True))
+        ).all()
+        allowed = {r.model_id: r for r in rows if not r.roles or role in r.roles}
+        found = [
+            m
+            for m in self.registry.models()
+            if m.id in allowed and (kind is None or m.kind == kind)
+        ]
+        return sorted(found, key=lambda m: not allowed[m.id].is_default)
+
+    def authorise(self, session: Session, ctx: CallContext, model_id: str, kind: str) -> ModelInfo:
+        """Refuse unknown, disallowed or wrong-kind models and data above the model's ceiling."""
+        try:
+            info = self.registry.info(model_id)
+        except UnknownModel:
+            raise GatewayError("unknown_model", model_id) from None
+        if info.kind != kind:
+            raise GatewayError("wrong_kind", model_id)
+        if info.id not in {m.id for m in self.allowed_models(session, ctx.org_id, ctx.role)}:
+            raise GatewayError("model_not_allowed", model_id)
+        if _rank(ctx.classification) > _rank(info.classification_ceiling):
+            raise GatewayError("classification", model_id)
+        return info
+
+    async def stream_chat(
+        self,
+        ctx: CallContext,
+        model_id: str,
+        messages: list[ChatMessage],
+        params: ChatParams | None = None,
+        cancel: CancelToken | None = None,
+    ) -> AsyncIterator[Delta | Queued | Completed]:
+        """Stream a chat answer; always ends with `Completed` (also on error or stop)."""
+        params = params or ChatParams()
+        cancel = cancel or CancelToken()
+        info = await asyncio.to_thread(self._authorise, ctx, model_id, "chat")
+        provider, native = self.registry.provider_for(model_id)
+        parts: list[str] = []
+        outcome = CallOutcome(status="ok")
+        started = time.perf_counter()
+        usage: Usage | None = None
+        try:
+            async with contextlib.aclosing(
+                provider.stream_chat(native, messages, params, cancel)  # type: ignore[attr-defined]
+            ) as stream:
+                async for event in stream:
+                    if isinstance(event, Delta):
+                        if outcome.first_token_ms is None:
+                            outcome.first_token_ms = _ms_since(started)
+                        parts.append(event.text)
+                        yield event
+                    elif isinstance(event, Queued):
+                        yield event
+                    elif isinstance(event, Usage):
+                        usage = event
+        except ProviderError as exc:
+            outcome.status, outcome.error = "error", exc.code
+        except (GeneratorExit, asyncio.CancelledError):
+            cancel.cancel()
+            outcome.status = "stopped"
+            with anyio.CancelScope(shield=True):  # the caller left: still write the records
+                await self._finish(ctx, info, messages, parts, outcome, usage, started)
+            raise
+        if cancel.cancelled and outcome.status == "ok":
+            outcome.status = "stopped"
+        yield await self._finish(ctx, info, messages, parts, outcome, usage, started)
+
+    async def _finish(
+        self,
+        ctx: CallContext,
+        info: ModelInfo,
+        messages: list[ChatMessage],
+        parts: list[str],
+        outcome: CallOutcome,
+        usage: Usage | None,
+        started: float,
+    ) -> Completed:
+        text = "".join(parts)
+        outcome.latency_ms = _ms_since(started)
+        outcome.tokens_in = usage.tokens_in if usage else 0
+        outcome.tokens_out = usage.tokens_out if usage else len(parts)
+        output = text if outcome.status != "error" else None
+        call_id, output_id = await asyncio.to_thread(
+            self._record, ctx, info, "chat", outcome, messages, output
+        )
+        return Completed(
+            text,
+            outcome.status,
+            call_id,
+            output_id,
+            outcome.tokens_in,
+            outcome.tokens_out,
+            outcome.error,
+            usage.finish_reason if usage else "stop",
+        )
+
+    async def embed(self, ctx: CallContext, model_id: str, inputs: list[str]) -> EmbeddingResult:
+        """Embed texts and record the call."""
+        info = await asyncio.to_thread(self._authorise, ctx, model_id, "embedding")
+        provider, native = self.registry.provider_for(model_id)
+        started = time.perf_counter()
+        try:
+            result = await provider.embed(native, inputs)
+        except ProviderError as exc:
+            outcome = CallOutcome("error", latency_ms=_ms_since(started), error=exc.code)
+            await asyncio.to_thread(self._record, ctx, info, "embedding", outcome, None, None)
+            raise GatewayError(exc.code, model_id) from exc
+        outcome = CallOutcome("ok", result.tokens_in, 0, _ms_since(started))
+        await asyncio.to_thread(self._record, ctx, info, "embedding", outcome, None, None)
+        return result
+
+    async def transcribe(
+        self, ctx: CallContext, model_id: str, audio: bytes, filename: str, language: str | None
+    ) -> str:
+        """Transcribe audio and record the call and its output."""
+        info = await asyncio.to_thread(self._authorise, ctx, model_id, "transcription")
+        provider, native = self.registry.provider_for(model_id)
+        started = time.perf_counter()
+        try:
+            text = await provider.transcribe(native, audio, filename, language)
+        except ProviderError as exc:
+            outcome = CallOutcome("error", latency_ms=_ms_since(started), error=exc.code)
+            await asyncio.to_thread(self._record, ctx, info, "transcription", outcome, None, None)
+            raise GatewayError(exc.code, model_id) from exc
+        outcome = CallOutcome("ok", 0, len(text.split()), _ms_since(started))
+        source = [ChatMessage("user", f"[audio: {filename}, {len(audio)} bytes]")]
+        await asyncio.to_thread(self._record, ctx, info, "transcription", outcome, source, text)
+        return text
+
+    async def readiness(self) -> dict[str, bool]:
+        """Each provider's readiness."""
+        return {p.name: await p.ready() for p in self.registry.providers()}  # type: ignore[attr-defined]
+
+    def _authorise(self, ctx: CallContext, model_id: str, kind: str) -> ModelInfo:
+        with self._sessions() as session:
+            return self.authorise(session, ctx, model_id, kind)
+
+    def _record(
+        self,
+        ctx: CallContext,
+        info: ModelInfo,
+        kind: str,
+        outcome: CallOutcome,
+        messages: list[ChatMessage] | None,
+        output: str | None,
+    ) -> tuple[int, int | None]:
+        with self._sessions() as session:
+            return record_call(session, self._settings, ctx, info, kind, outcome, messages, output)
+
+
+def _rank(classification: str) -> int:
+    try:
+        return CLASSIFICATION_ORDER.index(classification)
+    except ValueError:
+        return len(CLASSIFICATION_ORDER)
+
+
+def _ms_since(started: float) -> int:
+    return int((time.perf_counter() - started) * 1000)

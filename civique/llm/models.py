@@ -1,0 +1,56 @@
+"""Tables recording every model call (usage) and every AI-assisted output."""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from civique.db.base import Base, Timestamped
+
+
+class ModelCall(Timestamped, Base):
+    """Usage of one model call: who, which model, tokens, latency, energy estimate."""
+
+    __tablename__ = "model_calls"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    tool: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # chat | embedding | transcription
+    model_id: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(16), default="web")  # web | api
+    status: Mapped[str] = mapped_column(String(16))  # ok | stopped | error | refused
+    error: Mapped[str | None] = mapped_column(String(200), default=None)
+    tokens_in: Mapped[int] = mapped_column(Integer, default=0)
+    tokens_out: Mapped[int] = mapped_column(Integer, default=0)
+    latency_ms: Mapped[int] = mapped_column(Integer, default=0)
+    first_token_ms: Mapped[int | None] = mapped_column(Integer, default=None)
+    energy_wh: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class OutputRecord(Timestamped, Base):
+    """An AI-assisted output: the seed of the governance register (issue 5 extends it)."""
+
+    __tablename__ = "output_records"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    call_id: Mapped[int] = mapped_column(ForeignKey("model_calls.id", ondelete="CASCADE"))
+    tool: Mapped[str] = mapped_column(String(64))
+    model_id: Mapped[str] = mapped_column(String(200))
+    model_version: Mapped[str] = mapped_column(String(200))
+    prompt_template: Mapped[str] = mapped_column(String(100))
+    prompt_template_version: Mapped[str] = mapped_column(String(20))
+    input: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    output: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))

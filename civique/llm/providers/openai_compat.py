@@ -1,0 +1,164 @@
+"""Any OpenAI-compatible server (vLLM, Ollama, Albert API…) declared in settings."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import AsyncIterator
+
+import httpx
+
+from civique.llm.types import (
+    CancelToken,
+    ChatMessage,
+    ChatParams,
+    Delta,
+    EmbeddingResult,
+    ModelInfo,
+    ProviderError,
+    ProviderEvent,
+    Usage,
+    count_words,
+)
+from civique.settings import ProviderConfig
+
+
+class OpenAICompatibleProvider:
+    """Chat (streaming), embeddings and transcription over the OpenAI HTTP API."""
+
+    def __init__(self, config: ProviderConfig, transport: httpx.AsyncBaseTransport | None = None):
+        self.config = config
+        self.name = config.name
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            headers = {}
+            key = os.environ.get(self.config.api_key_env, "") if self.config.api_key_env else ""
+            if key:
+                headers["Authorization"] = f"Bearer {key}"
+            self._client = httpx.AsyncClient(
+                base_url=self.config.base_url.rstrip("/") + "/",
+                headers=headers,
+                timeout=httpx.Timeout(self.config.timeout_seconds, connect=5.0),
+                transport=self._transport,
+            )
+        return self._client
+
+    def models(self) -> list[ModelInfo]:
+        """The models listed for this server in settings."""
+        ceiling = self.config.classification_ceiling
+        found = [
+            ModelInfo(f"{self.name}/{m}", self.name, "chat", f"{m} ({self.name})", m, ceiling)
+            for m in self.config.chat_models
+        ]
+        found += [
+            ModelInfo(f"{self.name}/{m}", self.name, "embedding", f"{m} ({self.name})", m, ceiling)
+            for m in self.config.embedding_models
+        ]
+        found += [
+            ModelInfo(
+                f"{self.name}/{m}", self.name, "transcription", f"{m} ({self.name})", m, ceiling
+            )
+            for m in self.config.audio_models
+        ]
+        return found
+
+    async def stream_chat(
+        self, model: str, messages: list[ChatMessage], params: ChatParams, cancel: CancelToken
+    ) -> AsyncIterator[ProviderEvent]:
+        """Stream a chat completion, parsing server-sent events."""
+        body = {
+            "model": model,
+            "messages": [{"role": m.role, "content": m.content} for m in messages],
+            "stream": True,
+            "stream_options": {"include_usage": True},
+            "max_tokens": params.max_tokens,
+            "temperature": params.temperature,
+        }
+        if params.stop:
+            body["stop"] = list(params.stop)
+        produced, usage = 0, None
+        reason = "stop"
+        try:
+            async with self._http().stream("POST", "chat/completions", json=body) as response:
+                await _raise_for_status(response)
+                async for line in response.aiter_lines():
+                    if cancel.cancelled:
+                        reason = "cancelled"
+                        break
+                    if not line.startswith("data:"):
+                        continue
+                    data = line[5:].strip()
+                    if data == "[DONE]":
+                        break
+                    chunk = json.loads(data)
+                    usage = chunk.get("usage") or usage
+                    for choice in chunk.get("choices", []):
+                        text = (choice.get("delta") or {}).get("content")
+                        if text:
+                            produced += 1
+                            yield Delta(text)
+                        reason = choice.get("finish_reason") or reason
+        except httpx.TimeoutException as exc:
+            raise ProviderError("timeout", self.name) from exc
+        except httpx.TransportError as exc:
+            raise ProviderError("unavailable", self.name) from exc
+        except ValueError as exc:
+            raise ProviderError("upstream", "malformed stream") from exc
+        tokens_in = (usage or {}).get("prompt_tokens") or sum(
+            count_words(m.content) for m in messages
+        )
+        tokens_out = (usage or {}).get("completion_tokens") or produced
+        yield Usage(tokens_in, tokens_out, reason)
+
+    async def embed(self, model: str, inputs: list[str]) -> EmbeddingResult:
+        """Call /embeddings."""
+        data = await self._post_json("embeddings", {"model": model, "input": inputs})
+        rows = sorted(data.get("data", []), key=lambda r: r.get("index", 0))
+        tokens = (data.get("usage") or {}).get("prompt_tokens", 0)
+        return EmbeddingResult([r["embedding"] for r in rows], tokens)
+
+    async def transcribe(
+        self, model: str, audio: bytes, filename: str, language: str | None
+    ) -> str:
+        """Call /audio/transcriptions."""
+        fields = {"model": model}
+        if language:
+            fields["language"] = language
+        try:
+            response = await self._http().post(
+                "audio/transcriptions", data=fields, files={"file": (filename, audio)}
+            )
+        except httpx.TimeoutException as exc:
+            raise ProviderError("timeout", self.name) from exc
+        except httpx.TransportError as exc:
+            raise ProviderError("unavailable", self.name) from exc
+        await _raise_for_status(response)
+        return str(response.json().get("text", ""))
+
+    async def _post_json(self, path: str, body: dict[str, object]) -> dict[str, object]:
+        try:
+            response = await self._http().post(path, json=body)
+        except httpx.TimeoutException as exc:
+            raise ProviderError("timeout", self.name) from exc
+        except httpx.TransportError as exc:
+            raise ProviderError("unavailable", self.name) from exc
+        await _raise_for_status(response)
+        return dict(response.json())
+
+    async def ready(self) -> bool:
+        """True when GET /models answers."""
+        try:
+            response = await self._http().get("models")
+        except httpx.HTTPError:
+            return False
+        return response.status_code < 500
+
+
+async def _raise_for_status(response: httpx.Response) -> None:
+    if response.status_code >= 400:
+        await response.aread()
+        code = "upstream" if response.status_code >= 500 else "bad_request"
+        raise ProviderError(code, f"HTTP {response.status_code}")

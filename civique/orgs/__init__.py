@@ -1,0 +1,1 @@
+"""Organisations (tenants), units, teams and the models each organisation allows."""

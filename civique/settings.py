@@ -1,0 +1,211 @@
+"""All of Civique's settings: one class, read once by `create_app`, every field documented."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEV_SECRET = "dev-secret-change-me"
+
+Classification = Literal["public", "internal", "confidential", "personal", "sensitive"]
+CLASSIFICATION_ORDER: tuple[str, ...] = (
+    "public",
+    "internal",
+    "confidential",
+    "personal",
+    "sensitive",
+)
+
+
+class ProviderConfig(BaseModel):
+    """An OpenAI-compatible server (vLLM, Ollama, Albert API…) declared in settings."""
+
+    name: str = Field(description="Short identifier, used as the model id prefix.")
+    base_url: str = Field(description="Base URL ending in /v1, e.g. http://gpu1:8000/v1.")
+    api_key_env: str | None = Field(
+        default=None, description="Name of the environment variable holding the API key."
+    )
+    chat_models: list[str] = Field(default_factory=list, description="Chat model names served.")
+    embedding_models: list[str] = Field(default_factory=list, description="Embedding models.")
+    audio_models: list[str] = Field(default_factory=list, description="Transcription models.")
+    classification_ceiling: Classification = Field(
+        default="internal", description="Highest data classification this server may receive."
+    )
+    timeout_seconds: float = Field(default=60.0, description="Per-request timeout.")
+    wh_per_1k_tokens: float = Field(default=0.3, description="Energy estimate per 1,000 tokens.")
+
+
+class Settings(BaseSettings):
+    """Civique settings, read from `CIVIQUE_*` environment variables or a `.env` file."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CIVIQUE_", env_file=".env", extra="ignore", validate_default=True
+    )
+
+    environment: Literal["development", "test", "production"] = Field(
+        default="development",
+        description="Outside `development` and `test`, default secrets are refused at start.",
+    )
+    secret_key: str = Field(
+        default=DEV_SECRET,
+        description="Signs session cookies and CSRF tokens. Set a long random value in production.",
+    )
+    base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Public URL of this instance (invitation links, OIDC redirect).",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `civique serve` listens on.")
+    port: int = Field(default=8000, description="Port `civique serve` listens on.")
+    workers: int = Field(default=1, description="Uvicorn worker processes for `civique serve`.")
+    data_dir: Path = Field(
+        default=Path("var"),
+        description="Folder for the SQLite database, assembled model files and uploads.",
+    )
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL. Empty: SQLite file `<data_dir>/civique.db`. "
+        "PostgreSQL: `postgresql+psycopg://user:pass@host/db`.",
+    )
+    database_echo: bool = Field(default=False, description="Log every SQL statement (debugging).")
+    redis_url: str = Field(
+        default="", description="Redis URL for jobs at scale. Empty: jobs use SQLite (huey)."
+    )
+
+    # Sessions and login
+    session_max_age_seconds: int = Field(
+        default=8 * 3600, description="Idle lifetime of a login session cookie."
+    )
+    secure_cookies: bool = Field(
+        default=False,
+        description="Mark cookies `Secure` (set true behind TLS; forced in production).",
+    )
+    login_max_failures: int = Field(
+        default=5, description="Failed logins per account within the window before a pause."
+    )
+    login_max_failures_per_ip: int = Field(
+        default=30, description="Failed logins per client address within the window."
+    )
+    login_window_seconds: int = Field(
+        default=900, description="Window for counting failed logins (throttling)."
+    )
+    invite_ttl_hours: int = Field(
+        default=72, description="Lifetime of invitation and password-reset links."
+    )
+    password_min_length: int = Field(default=12, description="Minimum password length.")
+
+    # OIDC single sign-on
+    oidc_issuer: str = Field(
+        default="", description="OIDC issuer URL (ProConnect, Keycloak, Entra ID). Empty: off."
+    )
+    oidc_client_id: str = Field(default="", description="OIDC client id.")
+    oidc_client_secret: str = Field(default="", description="OIDC client secret.")
+    oidc_scopes: str = Field(default="openid email profile", description="Scopes requested.")
+    oidc_display_name: str = Field(
+        default="ProConnect", description="Label of the single sign-on button."
+    )
+    oidc_org_claim: str = Field(
+        default="", description="Claim naming the user's organisation (empty: default org)."
+    )
+    oidc_org_map: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=dict,
+        description='JSON map claim value → organisation slug, e.g. `{"ge.ch": "geneve"}`.',
+    )
+    oidc_default_org: str = Field(
+        default="", description="Organisation slug when the claim is absent or unmapped."
+    )
+    oidc_role_claim: str = Field(default="", description="Claim naming the role(s).")
+    oidc_role_map: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=dict,
+        description='JSON map claim value → Civique role, e.g. `{"civique-admin": "org_admin"}`.',
+    )
+    oidc_default_role: str = Field(default="agent", description="Role of new SSO users.")
+
+    # Models
+    embedded_enabled: bool = Field(
+        default=True, description="Offer the embedded CPU chat model (DESIGN.md §6)."
+    )
+    embedded_model_path: Path | None = Field(
+        default=None,
+        description="Another GGUF file to serve instead of the packaged Qwen2.5 1.5B.",
+    )
+    embedded_model_sha256: str = Field(
+        default="", description="Expected sha256 of `embedded_model_path` (empty: not checked)."
+    )
+    embedded_context_tokens: int = Field(default=4096, description="Context window of the model.")
+    embedded_threads: int = Field(default=2, description="CPU threads used by the model.")
+    embedded_max_concurrency: int = Field(
+        default=1, description="Generations run at once; others wait in a queue."
+    )
+    embedded_queue_limit: int = Field(
+        default=50, description="Requests allowed to wait for the embedded model."
+    )
+    embedded_max_tokens: int = Field(default=1024, description="Longest answer generated.")
+    embedded_watts: float = Field(
+        default=30.0, description="Power drawn while generating, for the energy estimate."
+    )
+    embedded_embeddings_enabled: bool = Field(
+        default=True, description="Offer the embedded multilingual-e5-small embedding model."
+    )
+    fake_provider_enabled: bool = Field(
+        default=False, description="Offer the deterministic fake model (tests, demos, benches)."
+    )
+    fake_token_delay_seconds: float = Field(
+        default=0.0, description="Delay between tokens of the fake model."
+    )
+    providers: Annotated[list[ProviderConfig], NoDecode] = Field(
+        default_factory=list,
+        description="JSON list of OpenAI-compatible servers (see docs/settings.md).",
+    )
+
+    # Chat limits
+    max_message_chars: int = Field(default=8000, description="Longest message accepted.")
+    max_title_chars: int = Field(default=120, description="Longest conversation title.")
+    api_max_request_bytes: int = Field(
+        default=1_000_000, description="Largest JSON body accepted by the API."
+    )
+    max_logo_bytes: int = Field(default=300_000, description="Largest organisation logo upload.")
+
+    # Ops
+    log_level: str = Field(default="INFO", description="Logging level.")
+    log_json: bool = Field(default=True, description="Emit logs as JSON lines.")
+    metrics_enabled: bool = Field(default=True, description="Expose Prometheus `/metrics`.")
+    default_language: Literal["fr", "en"] = Field(
+        default="fr", description="Language of pages for users who chose none."
+    )
+
+    @field_validator("providers", mode="before")
+    @classmethod
+    def _parse_providers(cls, value: Any) -> Any:
+        return json.loads(value) if isinstance(value, str) else value
+
+    @field_validator("oidc_org_map", "oidc_role_map", mode="before")
+    @classmethod
+    def _parse_maps(cls, value: Any) -> Any:
+        return json.loads(value) if isinstance(value, str) and value else (value or {})
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Settings:
+        if self.environment == "production":
+            if self.secret_key == DEV_SECRET or len(self.secret_key) < 32:
+                raise ValueError(
+                    "CIVIQUE_SECRET_KEY must be set to a random value of 32+ characters "
+                    "in production"
+                )
+            self.secure_cookies = True
+        return self
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The database URL, defaulting to the SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'civique.db').resolve()}"
+
+    @property
+    def oidc_enabled(self) -> bool:
+        """True when single sign-on is configured."""
+        return bool(self.oidc_issuer and self.oidc_client_id)

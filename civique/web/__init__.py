@@ -1,0 +1,1 @@
+"""Web layer: templates, sessions, CSRF, the dependencies every route uses."""

@@ -1,0 +1,128 @@
+"""Pure ASGI middlewares: language per request, security headers, API body size limit."""
+
+from __future__ import annotations
+
+import json
+from http.cookies import SimpleCookie
+from urllib.parse import parse_qs
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from civique.i18n import pick_language, set_locale
+
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; "
+    "form-action 'self'"
+)
+DOCS_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self' 'unsafe-inline'; frame-ancestors 'none'"
+)
+
+
+class LocaleMiddleware:
+    """Sets the request language from `?lang=`, the session, or the default."""
+
+    def __init__(self, app: ASGIApp, default: str) -> None:
+        self.app = app
+        self.default = default
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pick the language before the route runs."""
+        if scope["type"] == "http":
+            query = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("lang", [None])[
+                0
+            ]
+            session = scope.get("session") or {}
+            cookie = None
+            for name, value in scope.get("headers", []):
+                if name == b"cookie":
+                    jar: SimpleCookie = SimpleCookie()
+                    jar.load(value.decode("latin-1"))
+                    cookie = jar["lang"].value if "lang" in jar else None
+            lang = pick_language(query, session.get("lang") or cookie, None, self.default)
+            set_locale(lang)
+            scope.setdefault("state", {})["lang"] = lang
+        await self.app(scope, receive, send)
+
+
+class SecurityHeadersMiddleware:
+    """Adds CSP and other protective headers to every response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Decorate `http.response.start`."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        docs = scope["path"].startswith("/docs")
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("Content-Security-Policy", DOCS_CSP if docs else CSP)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("Referrer-Policy", "same-origin")
+                headers.setdefault("X-Frame-Options", "DENY")
+            await send(message)
+
+        await self.app(scope, receive, send_wrapper)
+
+
+class BodyLimitMiddleware:
+    """Refuses request bodies above `limit` bytes on /api (413 with a clear JSON error)."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Count bytes as they arrive."""
+        if scope["type"] != "http" or not scope["path"].startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared and declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(send)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                raise _TooLarge()
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _TooLarge:
+            await self._refuse(send)
+
+    async def _refuse(self, send: Send) -> None:
+        body = json.dumps(
+            {
+                "error": {
+                    "code": "too_large",
+                    "type": "invalid_request_error",
+                    "message": f"Request body above {self.limit} bytes.",
+                }
+            }
+        )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
+        await send({"type": "http.response.body", "body": body.encode()})
+
+
+class _TooLarge(Exception):
+    pass

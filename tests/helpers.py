@@ -1,0 +1,63 @@
+"""Test helpers: tenants with one user per role, login through the real form."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from civique.auth.models import User
+from civique.auth.roles import Role
+from civique.auth.service import create_user
+from civique.orgs.models import Organisation
+from civique.orgs.service import create_organisation
+
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass
+class Tenant:
+    """An organisation with one user per role."""
+
+    org: Organisation
+    users: dict[str, User]
+
+
+def make_tenant(session: Session, slug: str, models: list[str] | None = None) -> Tenant:
+    """Create an organisation and one user per role (password `PASSWORD`)."""
+    org = create_organisation(
+        session, None, slug, f"Org {slug}", models or ["fake/echo", "fake/embed"]
+    )
+    users = {
+        role.value: create_user(
+            session,
+            org.id,
+            f"{role.value}@{slug}.test",
+            f"{role.value} {slug}",
+            role.value,
+            password=PASSWORD,
+        )
+        for role in Role
+    }
+    return Tenant(org, users)
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF token embedded in a page."""
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF token in page"
+    return match.group(1)
+
+
+def login(client: TestClient, email: str, password: str = PASSWORD) -> str:
+    """Log in through the form; returns the session's CSRF token."""
+    token = csrf_of(client.get("/login").text)
+    response = client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": token, "next": "/"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    return csrf_of(client.get("/account").text)
