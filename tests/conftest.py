@@ -24,6 +24,18 @@ PG_SERVER = os.environ.get("CIVIQUE_TEST_PG", "postgresql+psycopg://postgres@127
 BACKENDS = ["sqlite", "postgresql"]
 
 
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def embedded_model_file() -> Path:
+    """The verified packaged GGUF file (assembled from its packages on first use)."""
+    from civique.llm.model_files import ensure_packaged_model
+
+    data_dir = Path(os.environ.get("CIVIQUE_DATA_DIR") or ROOT / "var")
+    return ensure_packaged_model(data_dir / "models")
+
+
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
     """A fresh PostgreSQL database for the session, migrated with Alembic."""

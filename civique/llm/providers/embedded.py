@@ -157,6 +157,7 @@ class EmbeddedProvider:
 
         future = loop.run_in_executor(self._executor, work)
         last_position = 0
+        finished = False
         try:
             while True:
                 try:
@@ -170,12 +171,14 @@ class EmbeddedProvider:
                 if kind == "delta":
                     yield Delta(value)
                 elif kind == "usage":
+                    finished = True
                     yield value
                     return
                 elif kind == "error":
+                    finished = True
                     raise ProviderError("upstream", str(value)) from value
         finally:
-            if not future.done():
+            if not finished and not future.done():  # the caller left: free the model quickly
                 cancel.cancel()
 
     def _position(self, ticket: object) -> int:
