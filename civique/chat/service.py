@@ -215,6 +215,8 @@ class ChatStreamer:
                     await asyncio.to_thread(
                         self._finish, message_id, "".join(parts), "stopped", None, None
                     )
+        if completed is None:  # the gateway always ends with Completed; be explicit for typing
+            return
         if completed.status == "error":
             await asyncio.to_thread(
                 self._finish,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 
 import anyio
@@ -107,7 +107,7 @@ class Gateway:
         messages: list[ChatMessage],
         params: ChatParams | None = None,
         cancel: CancelToken | None = None,
-    ) -> AsyncIterator[Delta | Queued | Completed]:
+    ) -> AsyncGenerator[Delta | Queued | Completed, None]:
         """Stream a chat answer; always ends with `Completed` (also on error or stop)."""
         params = params or ChatParams()
         cancel = cancel or CancelToken()
@@ -119,7 +119,7 @@ class Gateway:
         usage: Usage | None = None
         try:
             async with contextlib.aclosing(
-                provider.stream_chat(native, messages, params, cancel)  # type: ignore[attr-defined]
+                provider.stream_chat(native, messages, params, cancel)
             ) as stream:
                 async for event in stream:
                     if isinstance(event, Delta):
@@ -207,7 +207,7 @@ class Gateway:
 
     async def readiness(self) -> dict[str, bool]:
         """Each provider's readiness."""
-        return {p.name: await p.ready() for p in self.registry.providers()}  # type: ignore[attr-defined]
+        return {p.name: await p.ready() for p in self.registry.providers()}
 
     def _authorise(self, ctx: CallContext, model_id: str, kind: str) -> ModelInfo:
         with self._sessions() as session:

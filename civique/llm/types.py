@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -109,7 +110,7 @@ class Provider(Protocol):
 
     def stream_chat(
         self, model: str, messages: list[ChatMessage], params: ChatParams, cancel: CancelToken
-    ) -> object:
+    ) -> AsyncGenerator[ProviderEvent, None]:
         """An async iterator of `ProviderEvent`, ending with one `Usage`."""
         ...
 

@@ -30,7 +30,7 @@ def make_templates() -> Jinja2Templates:
         LANGUAGES=LANGUAGES,
         ROLES=ALL_ROLES,
         civique_version=__version__,
-        role_label=lambda role: gettext(ROLE_LABELS.get(role, role)),
+        role_label=lambda role: gettext(ROLE_LABELS.get(role) or str(role)),
     )
     env.filters.update(markdown=render_markdown, datetime=format_datetime, number=format_number)
     return templates

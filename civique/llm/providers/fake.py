@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 from civique.llm.types import (
     CancelToken,
@@ -48,7 +48,7 @@ class FakeProvider:
 
     async def stream_chat(
         self, model: str, messages: list[ChatMessage], params: ChatParams, cancel: CancelToken
-    ) -> AsyncIterator[ProviderEvent]:
+    ) -> AsyncGenerator[ProviderEvent, None]:
         """Yield the reply word by word, then the usage."""
         prompt = "\n".join(m.content for m in messages)
         if FAIL_MARKER in prompt:

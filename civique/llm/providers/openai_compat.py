@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
+from typing import Any
 
 import httpx
 
@@ -67,7 +68,7 @@ class OpenAICompatibleProvider:
 
     async def stream_chat(
         self, model: str, messages: list[ChatMessage], params: ChatParams, cancel: CancelToken
-    ) -> AsyncIterator[ProviderEvent]:
+    ) -> AsyncGenerator[ProviderEvent, None]:
         """Stream a chat completion, parsing server-sent events."""
         body = {
             "model": model,
@@ -116,8 +117,8 @@ class OpenAICompatibleProvider:
     async def embed(self, model: str, inputs: list[str]) -> EmbeddingResult:
         """Call /embeddings."""
         data = await self._post_json("embeddings", {"model": model, "input": inputs})
-        rows = sorted(data.get("data", []), key=lambda r: r.get("index", 0))
-        tokens = (data.get("usage") or {}).get("prompt_tokens", 0)
+        rows: list[dict[str, Any]] = sorted(data.get("data") or [], key=lambda r: r.get("index", 0))
+        tokens = int((data.get("usage") or {}).get("prompt_tokens", 0))
         return EmbeddingResult([r["embedding"] for r in rows], tokens)
 
     async def transcribe(
@@ -138,7 +139,7 @@ class OpenAICompatibleProvider:
         await _raise_for_status(response)
         return str(response.json().get("text", ""))
 
-    async def _post_json(self, path: str, body: dict[str, object]) -> dict[str, object]:
+    async def _post_json(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         try:
             response = await self._http().post(path, json=body)
         except httpx.TimeoutException as exc:
