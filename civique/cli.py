@@ -50,6 +50,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         port=args.port or settings.port,
         workers=workers,
         proxy_headers=True,
+        access_log=False,  # civique.access logs route templates instead of raw paths
         log_level=settings.log_level.lower(),
     )
     return 0

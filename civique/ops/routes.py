@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 from fastapi import APIRouter, Request, Response
@@ -11,6 +12,7 @@ from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 router = APIRouter(include_in_schema=False)
+access_log = logging.getLogger("civique.access")
 
 REQUESTS = Counter("civique_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram("civique_http_request_seconds", "HTTP request latency", ["method", "route"])
@@ -73,5 +75,12 @@ class MetricsMiddleware:
         finally:
             route = scope.get("route")
             name = getattr(route, "path", "unmatched")
-            LATENCY.labels(scope["method"], name).observe(time.perf_counter() - started)
+            elapsed = time.perf_counter() - started
+            LATENCY.labels(scope["method"], name).observe(elapsed)
             REQUESTS.labels(scope["method"], name, str(status["code"])).inc()
+            # The route template, never the raw path: paths can carry one-time tokens.
+            access_log.info(
+                "request",
+                extra={"method": scope["method"], "route": name, "status": status["code"],
+                       "duration_ms": round(elapsed * 1000, 1)},
+            )

@@ -73,3 +73,13 @@ def test_api_requires_a_token(client: TestClient, path: str) -> None:
     response = client.request("GET" if path.endswith("models") else "POST", path)
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "unauthorized"
+
+
+def test_access_log_names_the_route_not_the_secret_path(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="civique.access"):
+        client.get("/invite/super-secret-one-time-token")
+    lines = [JsonFormatter().format(r) for r in caplog.records if r.name == "civique.access"]
+    assert lines and '"route": "/invite/{token}"' in lines[-1]
+    assert "super-secret" not in "".join(lines)
