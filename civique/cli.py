@@ -6,7 +6,14 @@ import argparse
 import getpass
 import sys
 
+from civique.errors import MESSAGES, UserError
+from civique.i18n import gettext, load_catalogs
 from civique.settings import Settings
+
+
+def error_message(exc: UserError) -> str:
+    """The message of a `UserError`, in the default language."""
+    return gettext(MESSAGES.get(exc.code, exc.code), **exc.params)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,7 +43,12 @@ def main(argv: list[str] | None = None) -> int:
         "demo": _demo,
         "prepare-models": _prepare_models,
     }[args.command]
-    return handler(settings, args)
+    try:
+        return handler(settings, args)
+    except UserError as exc:
+        load_catalogs()
+        print(f"civique {args.command}: {error_message(exc)}", file=sys.stderr)
+        return 2
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:

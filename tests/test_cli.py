@@ -1,0 +1,92 @@
+"""The `civique` command: migrate, demo (idempotent), create-admin, prepare-models."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from civique.auth.models import User
+from civique.db.engine import make_engine, make_session_factory
+from civique.orgs.models import Organisation
+
+
+def _civique(data_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "CIVIQUE_DATA_DIR": str(data_dir),
+        "CIVIQUE_EMBEDDED_ENABLED": "false",
+        "CIVIQUE_LOG_JSON": "false",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "civique.cli", *args],
+        input=stdin,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def _count(data_dir: Path, model: type) -> int:
+    engine = make_engine(f"sqlite:///{data_dir / 'civique.db'}")
+    with make_session_factory(engine)() as session:
+        count = session.scalar(select(func.count()).select_from(model)) or 0
+    engine.dispose()
+    return count
+
+
+def test_demo_is_idempotent_and_prints_logins(tmp_path: Path) -> None:
+    first = _civique(tmp_path, "demo")
+    assert first.returncode == 0, first.stderr
+    assert "Commune d'Exemple" in first.stdout and "agent@exemple.test" in first.stdout
+    users = _count(tmp_path, User)
+    assert users == 6
+    second = _civique(tmp_path, "demo")
+    assert second.returncode == 0 and _count(tmp_path, User) == users
+    assert _count(tmp_path, Organisation) == 1
+
+
+def test_migrate_then_create_admin(tmp_path: Path) -> None:
+    assert _civique(tmp_path, "migrate").returncode == 0
+    created = _civique(
+        tmp_path,
+        "create-admin",
+        "--email",
+        "chef@ville.test",
+        "--org",
+        "ville",
+        "--role",
+        "org_admin",
+        stdin="un mot de passe solide\n",
+    )
+    assert created.returncode == 0, created.stderr
+    assert _count(tmp_path, User) == 1
+    weak = _civique(
+        tmp_path, "create-admin", "--email", "x@ville.test", "--org", "ville", stdin="court\n"
+    )
+    assert weak.returncode == 2 and _count(tmp_path, User) == 1
+    assert "au moins 12 caractères" in weak.stderr and "Traceback" not in weak.stderr
+
+
+@pytest.mark.slow
+def test_prepare_models_reports_a_verified_file(tmp_path: Path, embedded_model_file: Path) -> None:
+    models = tmp_path / "models"
+    models.mkdir()
+    for source in embedded_model_file.parent.glob(embedded_model_file.name + "*"):
+        os.link(source, models / source.name)
+    env = {**os.environ, "CIVIQUE_DATA_DIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "civique.cli", "prepare-models"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0 and "sha256 verified" in result.stdout
