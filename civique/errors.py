@@ -48,6 +48,7 @@ MESSAGES: dict[str, str] = {
     "oidc_no_org": N_("Your account is not linked to any organisation of this instance."),
     "account_inactive": N_("This account is deactivated."),
     "token_name": N_("Give the token a name (1 to 100 characters)."),
+    "too_many_inputs": N_("Too many texts in one request: %(count)s, the limit is %(limit)s."),
 }
 
 

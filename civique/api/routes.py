@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import struct
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.routing import APIRoute
 
-from civique.api.schemas import ChatCompletionRequest, EmbeddingRequest
+from civique.api.schemas import MAX_EMBEDDING_INPUTS, ChatCompletionRequest, EmbeddingRequest
 from civique.auth.models import User
 from civique.errors import UserError
 from civique.llm.gateway import CallContext, Completed, Gateway, GatewayError
@@ -20,7 +23,32 @@ from civique.settings import Settings
 from civique.textcheck import clean_text
 from civique.web.deps import DB, AppSettings, api_error_body, require_api
 
-router = APIRouter(prefix="/api/v1", tags=["OpenAI-compatible"])
+
+class _CheckedBodyRoute(APIRoute):
+    """Reads the body before FastAPI parses it, so that bad bodies get our own errors.
+
+    FastAPI turns any failure while reading or decoding the body into a generic English 400
+    ("There was an error parsing the body"). Two of them deserve better: a body that is not
+    UTF-8 (our `invalid_utf8` message), and a body sent without Content-Length that grows past
+    `api_max_request_bytes` (`BodyLimitMiddleware` must see its signal to answer 413).
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """Wrap FastAPI's handler; the body read here is cached on the request for it."""
+        handler = super().get_route_handler()
+
+        async def checked(request: Request) -> Response:
+            body = await request.body()  # the size limit's signal propagates to its middleware
+            try:
+                body.decode("utf-8")
+            except UnicodeDecodeError:
+                raise UserError("invalid_utf8") from None
+            return await handler(request)
+
+        return checked
+
+
+router = APIRouter(prefix="/api/v1", tags=["OpenAI-compatible"], route_class=_CheckedBodyRoute)
 ApiUser = Annotated[User, Depends(require_api("api.use"))]
 STATUS = {
     "unknown_model": 404,
@@ -52,7 +80,7 @@ def _ctx(user: User, tool: str) -> CallContext:
 
 def gateway_error_response(exc: GatewayError) -> JSONResponse:
     """An OpenAI-style error for a refused or failed call."""
-    status = STATUS.get(exc.code, 500)
+    status = STATUS.get(exc.code, 502)  # an unforeseen provider code is still not our 500
     return JSONResponse(api_error_body(UserError(exc.code, status)), status_code=status)
 
 
@@ -78,7 +106,10 @@ def list_models(request: Request, user: ApiUser, db: DB) -> dict[str, Any]:
 
 def _messages(body: ChatCompletionRequest, settings: Settings) -> list[ChatMessage]:
     return [
-        ChatMessage(m.role, clean_text(m.content, settings.max_message_chars))
+        ChatMessage(
+            "system" if m.role == "developer" else m.role,
+            clean_text(m.text(), settings.max_message_chars),
+        )
         for m in body.messages
     ]
 
@@ -90,7 +121,8 @@ async def chat_completions(
     """Chat completion, streamed as server-sent events when `stream` is true."""
     messages = _messages(body, settings)
     stop = (body.stop,) if isinstance(body.stop, str) else tuple(body.stop or ())
-    params = ChatParams(max_tokens=body.max_tokens or 1024, temperature=body.temperature, stop=stop)
+    max_tokens = body.max_completion_tokens or body.max_tokens or 1024
+    params = ChatParams(max_tokens=max_tokens, temperature=body.temperature, stop=stop)
     gateway = _gateway(request)
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     events = gateway.stream_chat(_ctx(user, "api.chat"), body.model, messages, params)
@@ -98,6 +130,9 @@ async def chat_completions(
         first = await anext(events)
     except GatewayError as exc:
         return gateway_error_response(exc)
+    if isinstance(first, Completed) and first.status == "error":
+        # Failed before producing anything: a real HTTP error, not a 200 stream carrying one.
+        return gateway_error_response(GatewayError(first.error or "upstream", body.model))
     if body.stream:
         return StreamingResponse(
             _stream(first, events, completion_id, body.model), media_type="text/event-stream"
@@ -187,8 +222,10 @@ async def embeddings(
 ) -> Response:
     """Embed one text or a list of texts."""
     inputs = [body.input] if isinstance(body.input, str) else body.input
-    if not 1 <= len(inputs) <= 256:
-        raise UserError("too_long", length=len(inputs), limit=256)
+    if not inputs:
+        raise UserError("empty")
+    if len(inputs) > MAX_EMBEDDING_INPUTS:
+        raise UserError("too_many_inputs", count=len(inputs), limit=MAX_EMBEDDING_INPUTS)
     inputs = [clean_text(t, settings.max_message_chars) for t in inputs]
     try:
         result = await _gateway(request).embed(_ctx(user, "api.embeddings"), body.model, inputs)
@@ -199,9 +236,16 @@ async def embeddings(
             "object": "list",
             "model": body.model,
             "data": [
-                {"object": "embedding", "index": i, "embedding": v}
+                {"object": "embedding", "index": i, "embedding": _encode(v, body.encoding_format)}
                 for i, v in enumerate(result.vectors)
             ],
             "usage": {"prompt_tokens": result.tokens_in, "total_tokens": result.tokens_in},
         }
     )
+
+
+def _encode(vector: list[float], encoding_format: str) -> list[float] | str:
+    """Floats as JSON numbers, or base64 of little-endian float32 as OpenAI sends them."""
+    if encoding_format == "base64":
+        return base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode("ascii")
+    return vector

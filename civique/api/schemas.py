@@ -6,12 +6,28 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+MAX_EMBEDDING_INPUTS = 256
+
+
+class TextPart(BaseModel):
+    """A text part of a message written as a list of parts (images are not accepted)."""
+
+    type: Literal["text"]
+    text: str
+
 
 class ChatMessageIn(BaseModel):
     """One message of the conversation sent by the client."""
 
-    role: Literal["system", "user", "assistant"]
-    content: str
+    # "developer" is what recent OpenAI clients send in place of "system".
+    role: Literal["system", "developer", "user", "assistant"]
+    content: str | list[TextPart]
+
+    def text(self) -> str:
+        """The content as one string (parts joined by blank lines)."""
+        if isinstance(self.content, str):
+            return self.content
+        return "\n\n".join(part.text for part in self.content)
 
 
 class ChatCompletionRequest(BaseModel):
@@ -21,6 +37,9 @@ class ChatCompletionRequest(BaseModel):
     messages: list[ChatMessageIn] = Field(min_length=1, max_length=200)
     stream: bool = False
     max_tokens: int | None = Field(default=None, ge=1, le=8192)
+    max_completion_tokens: int | None = Field(
+        default=None, ge=1, le=8192, description="Newer name of `max_tokens`; wins when both."
+    )
     temperature: float = Field(default=0.3, ge=0.0, le=2.0)
     stop: str | list[str] | None = None
 
@@ -29,4 +48,11 @@ class EmbeddingRequest(BaseModel):
     """POST /api/v1/embeddings."""
 
     model: str = Field(max_length=200)
-    input: str | list[str] = Field(description="A text or a list of up to 256 texts.")
+    input: str | list[str] = Field(
+        description=f"A text or a list of up to {MAX_EMBEDDING_INPUTS} texts."
+    )
+    encoding_format: Literal["float", "base64"] = Field(
+        default="float",
+        description="`base64`: little-endian float32 vectors, base64-encoded "
+        "(what the official clients ask for by default).",
+    )
