@@ -80,7 +80,7 @@ class OpenAICompatibleProvider:
         }
         if params.stop:
             body["stop"] = list(params.stop)
-        produced, usage = 0, None
+        produced, usage, events = 0, None, 0
         reason = "stop"
         try:
             async with self._http().stream("POST", "chat/completions", json=body) as response:
@@ -92,6 +92,7 @@ class OpenAICompatibleProvider:
                     if not line.startswith("data:"):
                         continue
                     data = line[5:].strip()
+                    events += 1
                     if data == "[DONE]":
                         break
                     chunk = json.loads(data)
@@ -108,6 +109,9 @@ class OpenAICompatibleProvider:
             raise ProviderError("unavailable", self.name) from exc
         except ValueError as exc:
             raise ProviderError("upstream", "malformed stream") from exc
+        if events == 0 and not cancel.cancelled:
+            # e.g. a proxy's HTML page with status 200: recording an empty "ok" answer would hide it
+            raise ProviderError("upstream", "the answer was not an event stream")
         tokens_in = (usage or {}).get("prompt_tokens") or sum(
             count_words(m.content) for m in messages
         )
@@ -119,6 +123,8 @@ class OpenAICompatibleProvider:
         data = await self._post_json("embeddings", {"model": model, "input": inputs})
         rows: list[dict[str, Any]] = sorted(data.get("data") or [], key=lambda r: r.get("index", 0))
         tokens = int((data.get("usage") or {}).get("prompt_tokens", 0))
+        if len(rows) != len(inputs) or not all(isinstance(r.get("embedding"), list) for r in rows):
+            raise ProviderError("upstream", "one vector per input was expected")
         return EmbeddingResult([r["embedding"] for r in rows], tokens)
 
     async def transcribe(
@@ -137,7 +143,7 @@ class OpenAICompatibleProvider:
         except httpx.TransportError as exc:
             raise ProviderError("unavailable", self.name) from exc
         await _raise_for_status(response)
-        return str(response.json().get("text", ""))
+        return str(_json_object(response).get("text", ""))
 
     async def _post_json(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -147,7 +153,7 @@ class OpenAICompatibleProvider:
         except httpx.TransportError as exc:
             raise ProviderError("unavailable", self.name) from exc
         await _raise_for_status(response)
-        return dict(response.json())
+        return _json_object(response)
 
     async def ready(self) -> bool:
         """True when GET /models answers."""
@@ -161,5 +167,18 @@ class OpenAICompatibleProvider:
 async def _raise_for_status(response: httpx.Response) -> None:
     if response.status_code >= 400:
         await response.aread()
-        code = "upstream" if response.status_code >= 500 else "bad_request"
-        raise ProviderError(code, f"HTTP {response.status_code}")
+        status = response.status_code
+        # 429 is the server's rate limit: "busy, try again", not a request the user got wrong
+        code = "upstream" if status >= 500 else "busy" if status == 429 else "bad_request"
+        raise ProviderError(code, f"HTTP {status}")
+
+
+def _json_object(response: httpx.Response) -> dict[str, Any]:
+    """The JSON object of a 2xx answer; anything else is the server's fault, not a crash here."""
+    try:
+        data = response.json()
+    except ValueError as exc:
+        raise ProviderError("upstream", "the answer was not JSON") from exc
+    if not isinstance(data, dict):
+        raise ProviderError("upstream", "the answer was not a JSON object")
+    return data
