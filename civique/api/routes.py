@@ -122,7 +122,8 @@ async def chat_completions(
     messages = _messages(body, settings)
     stop = (body.stop,) if isinstance(body.stop, str) else tuple(body.stop or ())
     max_tokens = body.max_completion_tokens or body.max_tokens or 1024
-    params = ChatParams(max_tokens=max_tokens, temperature=body.temperature, stop=stop)
+    temperature = 0.3 if body.temperature is None else body.temperature
+    params = ChatParams(max_tokens=max_tokens, temperature=temperature, stop=stop)
     gateway = _gateway(request)
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     events = gateway.stream_chat(_ctx(user, "api.chat"), body.model, messages, params)

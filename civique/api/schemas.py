@@ -35,12 +35,13 @@ class ChatCompletionRequest(BaseModel):
 
     model: str = Field(max_length=200)
     messages: list[ChatMessageIn] = Field(min_length=1, max_length=200)
-    stream: bool = False
+    stream: bool | None = False
+    n: int = Field(default=1, ge=1, le=1, description="Only one answer per request.")
     max_tokens: int | None = Field(default=None, ge=1, le=8192)
     max_completion_tokens: int | None = Field(
         default=None, ge=1, le=8192, description="Newer name of `max_tokens`; wins when both."
     )
-    temperature: float = Field(default=0.3, ge=0.0, le=2.0)
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0, description="Default 0.3.")
     stop: str | list[str] | None = None
 
 

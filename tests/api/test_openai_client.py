@@ -299,6 +299,20 @@ def test_invalid_json_and_invalid_utf8_bodies_get_400(
     not_object = _raw_post(live_server, api_token, b"[]")
     assert not_object.status_code == 400
     assert not_object.json()["error"]["code"] == "invalid_request"
+    several = {"model": "fake/echo", "n": 2, "messages": [{"role": "user", "content": "x"}]}
+    refused = _raw_post(live_server, api_token, json.dumps(several).encode())
+    assert refused.status_code == 400 and "body.n" in refused.json()["error"]["message"]
+
+
+def test_null_optional_fields_take_their_defaults(
+    live_server: LiveServer, api_token: str
+) -> None:
+    body = {"model": "fake/echo", "stream": None, "temperature": None, "max_tokens": None,
+            "stop": None, "messages": [{"role": "user", "content": QUESTION}]}
+    answer = _raw_post(live_server, api_token, json.dumps(body).encode())
+    assert answer.status_code == 200
+    assert answer.json()["choices"][0]["message"]["content"] == fake_reply(
+        [ChatMessage("user", QUESTION)])
 
 
 def test_bodies_over_the_limit_get_413(
