@@ -15,6 +15,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from civique import __version__
 from civique.api.routes import router as api_router
+from civique.auth.oidc_routes import oidc_routers
 from civique.auth.routes import router as auth_router
 from civique.chat.routes import router as chat_router
 from civique.chat.service import ChatStreamer
@@ -69,7 +70,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _add_middlewares(app, settings)
     _add_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for router in (ops_router, auth_router, chat_router, orgs_router, api_router):
+    routers = (ops_router, auth_router, chat_router, orgs_router, api_router)
+    for router in (*routers, *oidc_routers(app, settings)):
         app.include_router(router)
 
     @app.get("/docs", include_in_schema=False)

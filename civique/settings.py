@@ -123,6 +123,17 @@ class Settings(BaseSettings):
         description='JSON map claim value → Civique role, e.g. `{"civique-admin": "org_admin"}`.',
     )
     oidc_default_role: str = Field(default="agent", description="Role of new SSO users.")
+    oidc_trust_email: bool = Field(
+        default=False,
+        description="The provider's e-mail addresses are verified and identify the person "
+        "(ProConnect): accounts of the same organisation are linked by e-mail without "
+        "`email_verified`, and follow a changed `sub`.",
+    )
+    oidc_pkce: bool = Field(
+        default=True,
+        description="Send a PKCE (S256) challenge; turn off only for a provider that "
+        "refuses the extra parameters.",
+    )
 
     # Models
     embedded_enabled: bool = Field(
