@@ -34,10 +34,11 @@ def safe_next(target: str | None) -> str:
 
 def start_session(request: Request, user: User) -> None:
     """Bind the session cookie to the user (a fresh CSRF token too)."""
+    chosen = request.session.get("lang")  # picked on the login page: keep it for a new account
     request.session.clear()
     request.session.update({"uid": user.id, "epoch": user.session_epoch})
-    if user.language:
-        request.session["lang"] = user.language
+    if user.language or chosen:
+        request.session["lang"] = user.language or chosen
 
 
 @router.get("/login", name="login")

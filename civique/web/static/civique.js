@@ -1,5 +1,6 @@
-// Civique front-end: confirmations and the streaming chat. Model output arrives as plain text
-// while streaming (inserted with textContent) and as server-sanitised HTML when done.
+// Civique front-end: confirmations, the "back" button and the streaming chat. Model output
+// arrives as plain text while streaming (inserted with textContent) and as server-sanitised HTML
+// when done.
 "use strict";
 
 document.addEventListener("submit", (event) => {
@@ -7,6 +8,13 @@ document.addEventListener("submit", (event) => {
   if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
     event.preventDefault();
   }
+});
+
+// The error page's "Back" button: a script, because the CSP forbids `javascript:` links.
+document.querySelectorAll("[data-history-back]").forEach((button) => {
+  if (window.history.length < 2) return;
+  button.hidden = false;
+  button.addEventListener("click", () => window.history.back());
 });
 
 (function chat() {
@@ -21,11 +29,17 @@ document.addEventListener("submit", (event) => {
   const stopButton = document.getElementById("stop");
   const sendButton = document.getElementById("send");
   const draftKey = "civique-draft-" + root.dataset.conversation;
+  const labels = root.dataset;
   let source = null;
   let currentReply = null;
 
+  // The script validates (and says why in the page) instead of the browser's bubble.
+  form.noValidate = true;
   textarea.value = localStorage.getItem(draftKey) || "";
-  textarea.addEventListener("input", () => localStorage.setItem(draftKey, textarea.value));
+  textarea.addEventListener("input", () => {
+    localStorage.setItem(draftKey, textarea.value);
+    if (textarea.value.trim()) clearInvalid();
+  });
   textarea.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
@@ -33,27 +47,46 @@ document.addEventListener("submit", (event) => {
     }
   });
 
-  function say(message, isError, retryId) {
+  // One live region for the chat. `quiet` announces to screen readers without showing the text
+  // (used when the same words are already visible in the message itself).
+  function say(message, options) {
+    const opts = options || {};
     status.textContent = "";
-    status.className = isError ? "status alert error" : "status";
+    status.className = opts.error ? "status alert error" : "status";
     if (!message) return;
     const text = document.createElement("span");
     text.textContent = message;
+    if (opts.quiet) {
+      text.className = "visually-hidden";
+      status.className = "status";
+    }
     status.appendChild(text);
-    if (retryId) {
-      const retry = document.createElement("button");
-      retry.type = "button";
-      retry.className = "secondary small";
-      retry.textContent = root.dataset.msgRetry;
-      retry.addEventListener("click", () => regenerate(retryId));
+    if (opts.retry) {
       status.appendChild(document.createTextNode(" "));
-      status.appendChild(retry);
+      status.appendChild(actionButton(labels.msgRetry, "retry", opts.retry));
+    }
+  }
+
+  function clearInvalid() {
+    textarea.removeAttribute("aria-invalid");
+    if (status.dataset.kind === "invalid") {
+      delete status.dataset.kind;
+      say("");
     }
   }
 
   function busy(on) {
     stopButton.hidden = !on;
     sendButton.disabled = on;
+  }
+
+  function actionButton(label, kind, id) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "secondary small " + kind;
+    button.dataset.id = id;
+    button.textContent = label;
+    return button;
   }
 
   function bubble(role, id, label) {
@@ -71,74 +104,106 @@ document.addEventListener("submit", (event) => {
     return item;
   }
 
-  function addRegenerate(item, id) {
+  function note(item, className, text, role) {
+    const p = document.createElement("p");
+    p.className = className;
+    p.textContent = text;
+    if (role) p.setAttribute("role", role);
+    item.appendChild(p);
+  }
+
+  function removeActions() {
     list.querySelectorAll(".regenerate").forEach((b) => b.remove());
-    const button = document.createElement("button");
-    button.type = "button";
-    button.className = "secondary small regenerate";
-    button.dataset.id = id;
-    button.textContent = list.dataset.regenerateLabel || "↻";
-    item.appendChild(button);
   }
 
   async function post(url, data) {
-    const response = await fetch(url, {
-      method: "POST",
-      headers: { "X-CSRF-Token": csrf, Accept: "application/json" },
-      body: data,
-    });
+    let response;
+    try {
+      response = await fetch(url, {
+        method: "POST",
+        headers: { "X-CSRF-Token": csrf, Accept: "application/json" },
+        body: data,
+      });
+    } catch (e) {
+      say(labels.msgNetwork, { error: true });
+      throw e;
+    }
     let payload = {};
     try { payload = await response.json(); } catch (e) { payload = {}; }
-    if (response.status === 401) {
-      say(root.dataset.msgSession, true);
-      window.setTimeout(() => { window.location = payload.error && payload.error.redirect || "/login"; }, 1500);
+    const code = payload.error && payload.error.code;
+    if (response.status === 401 || code === "csrf") {
+      // No session (or a stale token): log in again and come back to this page, not to the
+      // POST URL; the draft waits in localStorage. A still-valid session bounces straight back.
+      say(labels.msgSession, { error: true });
+      const next = encodeURIComponent(window.location.pathname);
+      window.setTimeout(() => { window.location = "/login?next=" + next; }, 1500);
       throw new Error("session");
     }
     if (!response.ok) {
-      say(payload.error ? payload.error.message : root.dataset.msgNetwork, true);
+      say(payload.error ? payload.error.message : labels.msgNetwork, { error: true });
       throw new Error("refused");
     }
     return payload;
   }
 
+  function nearBottom() {
+    const doc = document.documentElement;
+    return window.innerHeight + window.scrollY >= doc.scrollHeight - 120;
+  }
+
   function stream(replyId, item) {
     const body = item.querySelector(".msg-body");
     currentReply = replyId;
+    item.dataset.status = "streaming";
+    item.setAttribute("aria-busy", "true");
+    body.classList.add("streaming");
+    removeActions();
     busy(true);
     say("");
     source = new EventSource("/chat/messages/" + replyId + "/stream");
     let received = "";
-    source.addEventListener("queued", (e) => say(JSON.parse(e.data).message, false));
+    source.addEventListener("queued", (e) => say(JSON.parse(e.data).message));
     source.addEventListener("delta", (e) => {
       if (!received) say("");
+      const follow = nearBottom();  // do not pull the page down while the user reads above
       received += JSON.parse(e.data).text;
       body.textContent = received;
-      body.scrollIntoView({ block: "end" });
+      if (follow) item.scrollIntoView({ block: "end" });
     });
     source.addEventListener("done", (e) => {
       const data = JSON.parse(e.data);
       body.innerHTML = data.html;
-      finish(item, replyId);
-      if (data.status === "stopped") say(root.dataset.msgStopped, false);
+      if (data.status === "stopped") note(item, "muted stopped-note", labels.msgStopped);
+      finish(item, replyId, data.status === "stopped" ? "stopped" : "done");
+      if (data.status === "stopped") say(labels.msgStopped, { quiet: true });
     });
     source.addEventListener("error", (e) => {
-      if (e.data) {
+      if (e.data) {  // the server's own "error" event: the model failed
         const data = JSON.parse(e.data);
         if (data.html) body.innerHTML = data.html;
-        say(data.message, true, replyId);
-      } else if (source.readyState !== EventSource.CLOSED) {
-        say(root.dataset.msgNetwork, true, replyId);
+        note(item, "alert error", data.message);
+        finish(item, replyId, "error");
+        say(data.message, { quiet: true });
+        return;
       }
-      finish(item, replyId);
+      // The connection failed or dropped: the reply is kept on the server, reopen it on demand.
+      finish(item, replyId, "pending", true);
+      say(labels.msgNetwork, { error: true, retry: replyId });
     });
   }
 
-  function finish(item, replyId) {
+  function finish(item, replyId, state, interrupted) {
     if (source) source.close();
     source = null;
     currentReply = null;
+    item.dataset.status = state;
+    item.removeAttribute("aria-busy");
+    item.querySelector(".msg-body").classList.remove("streaming");
     busy(false);
-    addRegenerate(item, replyId);
+    if (!interrupted) {
+      const label = state === "error" ? labels.msgRetry : list.dataset.regenerateLabel;
+      item.appendChild(actionButton(label, "regenerate", replyId));
+    }
     textarea.focus();
   }
 
@@ -148,41 +213,67 @@ document.addEventListener("submit", (event) => {
     try {
       const payload = await post("/chat/messages/" + id + "/regenerate", data);
       const old = document.getElementById("m" + id);
-      const label = old ? old.querySelector(".msg-role").textContent : "";
-      if (old) old.remove();
-      stream(payload.reply_id, bubble("assistant", payload.reply_id, label));
-    } catch (e) { /* already reported */ }
+      const item = bubble("assistant", payload.reply_id, list.dataset.assistantLabel);
+      if (old) old.replaceWith(item);
+      stream(payload.reply_id, item);
+    } catch (e) { /* already reported in the status line */ }
+  }
+
+  function reopen(id) {
+    const item = document.getElementById("m" + id);
+    if (item) stream(id, item);
   }
 
   list.addEventListener("click", (event) => {
     const button = event.target.closest(".regenerate");
     if (button && !currentReply) regenerate(button.dataset.id);
   });
+  status.addEventListener("click", (event) => {
+    const button = event.target.closest(".retry");
+    if (button && !currentReply) reopen(button.dataset.id);
+  });
 
   stopButton.addEventListener("click", async () => {
     if (!currentReply) return;
-    const id = currentReply;
-    try { await post("/chat/messages/" + id + "/stop", new FormData()); } catch (e) { /* reported */ }
+    try { await post("/chat/messages/" + currentReply + "/stop", new FormData()); } catch (e) { /* reported */ }
   });
+
+  function showTitle(title) {
+    document.getElementById("conv-title").textContent = title;
+    const separator = document.title.indexOf(" · ");
+    document.title = title + (separator >= 0 ? document.title.slice(separator) : "");
+    const current = document.querySelector(".conv-list a[aria-current]");
+    if (current) current.textContent = title;
+    const input = document.getElementById("title");
+    if (input && !input.value) input.value = title;
+  }
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (currentReply) return;
+    if (!textarea.value.trim()) {
+      textarea.setAttribute("aria-invalid", "true");
+      say(labels.msgEmpty, { error: true });
+      status.dataset.kind = "invalid";
+      textarea.focus();
+      return;
+    }
     const data = new FormData(form);
     try {
       const payload = await post(form.action, data);
-      const you = list.dataset.youLabel;
-      const question = bubble("user", payload.question_id, you);
+      const question = bubble("user", payload.question_id, list.dataset.youLabel);
       question.querySelector(".msg-body").innerHTML = payload.question_html;
       textarea.value = "";
       localStorage.removeItem(draftKey);
-      if (payload.title) document.getElementById("conv-title").textContent = payload.title;
+      if (payload.title) showTitle(payload.title);
       stream(payload.reply_id, bubble("assistant", payload.reply_id, list.dataset.assistantLabel));
     } catch (e) { /* reported in the status line */ }
   });
 
   const last = list.lastElementChild;
-  if (last && last.classList.contains("assistant") && last.dataset.status === "pending") {
+  // A reply still running (or cut by a reload) is resumed; the server replays a finished one.
+  const running = ["pending", "streaming", "stopping"];
+  if (last && last.classList.contains("assistant") && running.includes(last.dataset.status)) {
     stream(last.dataset.id, last);
   }
 })();
