@@ -2,18 +2,43 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from civique.auth.models import User
-from civique.errors import NotFound
+from civique.auth.roles import ALL_ROLES, Role
+from civique.errors import N_, NotFound, UserError
+from civique.i18n import gettext
+from civique.llm.types import ModelInfo
+from civique.orgs import service
 from civique.orgs.models import Organisation
-from civique.web.deps import DB, require
+from civique.web.deps import DB, AppSettings, check_csrf, error_message, render, require
 
 router = APIRouter()
 Member = Annotated[User, Depends(require("chat.use"))]
+OrgAdmin = Annotated[User, Depends(require("org.manage"))]
+UsersAdmin = Annotated[User, Depends(require("org.manage_users"))]
+ModelsAdmin = Annotated[User, Depends(require("org.manage_models"))]
+BrandingAdmin = Annotated[User, Depends(require("org.manage_branding"))]
+PlatformAdmin = Annotated[User, Depends(require("platform.manage_orgs"))]
+Csrf = [Depends(check_csrf)]
+ShortText = Annotated[str, Form(max_length=1000)]
+USERS_SHOWN = 500
+KIND_LABELS = {
+    "chat": N_("Chat"),
+    "embedding": N_("Embeddings"),
+    "transcription": N_("Transcription"),
+}
+LEVEL_LABELS = {
+    "public": N_("public data"),
+    "internal": N_("internal data"),
+    "confidential": N_("confidential data"),
+    "personal": N_("personal data"),
+    "sensitive": N_("sensitive personal data"),
+}
 
 
 @router.get("/org/logo")
@@ -27,3 +52,505 @@ def logo(user: Member, db: DB) -> Response:
         media_type=org.logo_mime or "application/octet-stream",
         headers={"Cache-Control": "private, max-age=300"},
     )
+
+
+# Helpers -------------------------------------------------------------------------------------
+
+
+def _page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
+    """Render an admin page with the one-shot notice left by the previous redirect."""
+    context.setdefault("error", None)
+    return render(
+        request, template, status=status, notice=request.session.pop("flash", None), **context
+    )
+
+
+def _done(request: Request, target: str, message: str) -> Response:
+    """Redirect after a successful change (post/redirect/get), with a notice for the next page."""
+    request.session["flash"] = message
+    return RedirectResponse(target, 303)
+
+
+def _failed(db: Session, exc: UserError) -> tuple[int, str]:
+    """Drop the half-made change and give the status and translated message to show."""
+    db.rollback()
+    return exc.status, error_message(exc)
+
+
+def _optional_id(value: str) -> int | None:
+    """An id chosen in a select: empty means none; anything else must be a number."""
+    value = value.strip()
+    if not value:
+        return None
+    if not value.isdigit():
+        raise NotFound()
+    return int(value)
+
+
+def _grantable_roles(actor: User) -> list[Role]:
+    """Roles the actor may give: platform admin only by a platform admin."""
+    return [r for r in ALL_ROLES if r != Role.PLATFORM_ADMIN or actor.role == Role.PLATFORM_ADMIN]
+
+
+def _label(labels: dict[str, str], value: str) -> str:
+    """The translated label of a known value; an unknown one is shown as it is."""
+    return gettext(labels[value]) if value in labels else value
+
+
+def _registry_models(request: Request) -> list[ModelInfo]:
+    return list(request.app.state.gateway.registry.models())
+
+
+# Overview ------------------------------------------------------------------------------------
+
+
+@router.get("/admin", name="admin")
+def admin_home(request: Request, actor: OrgAdmin, db: DB) -> Response:
+    """Administration overview with links to each page."""
+    enabled = [m for m in service.list_org_models(db, actor) if m.enabled]
+    return _page(
+        request,
+        "admin/index.html",
+        counts={
+            "users": len(service.list_users(db, actor)),
+            "units": len(service.list_units(db, actor)),
+            "teams": len(service.list_teams(db, actor)),
+            "models": len(enabled),
+        },
+    )
+
+
+# Users ---------------------------------------------------------------------------------------
+
+
+def _users_page(
+    request: Request, db: Session, actor: User, status: int = 200, **context: Any
+) -> Response:
+    query = str(context.pop("q", ""))
+    users = service.list_users(db, actor, query, USERS_SHOWN + 1)
+    units = service.list_units(db, actor)
+    context.setdefault("form", {"name": "", "email": "", "role": Role.AGENT, "unit_id": ""})
+    context.setdefault("invitation", None)
+    return _page(
+        request,
+        "admin/users.html",
+        status,
+        users=users[:USERS_SHOWN],
+        truncated=len(users) > USERS_SHOWN,
+        units=units,
+        unit_names={u.id: u.name for u in units},
+        roles=_grantable_roles(actor),
+        q=query,
+        **context,
+    )
+
+
+@router.get("/admin/users", name="admin_users")
+def users_page(request: Request, actor: UsersAdmin, db: DB, q: str = "") -> Response:
+    """Users of the organisation, with the form to invite one."""
+    return _users_page(request, db, actor, q=q[:200])
+
+
+@router.post("/admin/users", dependencies=Csrf)
+def create_user(
+    request: Request,
+    actor: UsersAdmin,
+    db: DB,
+    settings: AppSettings,
+    name: ShortText = "",
+    email: ShortText = "",
+    role: ShortText = Role.AGENT,
+    unit_id: ShortText = "",
+) -> Response:
+    """Create an account and show its one-time invitation link once."""
+    form = {"name": name, "email": email, "role": role, "unit_id": unit_id}
+    try:
+        user, link = service.invite_user(
+            db, settings, actor, email, name, role, _optional_id(unit_id)
+        )
+    except UserError as exc:
+        status, message = _failed(db, exc)
+        return _users_page(request, db, actor, status, form=form, error=message)
+    return _users_page(request, db, actor, invitation={"user": user, "link": link})
+
+
+def _user_page(
+    request: Request, db: Session, actor: User, user_id: int, status: int = 200, **context: Any
+) -> Response:
+    target = service.org_user(db, actor, user_id)
+    context.setdefault("reset_link", None)
+    return _page(
+        request,
+        "admin/user.html",
+        status,
+        target=target,
+        units=service.list_units(db, actor),
+        roles=_grantable_roles(actor),
+        editable=target.role != Role.PLATFORM_ADMIN or actor.role == Role.PLATFORM_ADMIN,
+        is_self=target.id == actor.id,
+        **context,
+    )
+
+
+@router.get("/admin/users/{user_id}", name="admin_user")
+def user_page(request: Request, actor: UsersAdmin, db: DB, user_id: int) -> Response:
+    """One user: role, unit, activation, password reset."""
+    return _user_page(request, db, actor, user_id)
+
+
+@router.post("/admin/users/{user_id}/role", dependencies=Csrf)
+def change_role(
+    request: Request, actor: UsersAdmin, db: DB, user_id: int, role: ShortText = ""
+) -> Response:
+    """Give the user another role (their sessions end)."""
+    try:
+        service.change_role(db, actor, user_id, role)
+    except UserError as exc:
+        status, message = _failed(db, exc)
+        return _user_page(request, db, actor, user_id, status, error=message)
+    return _done(request, f"/admin/users/{user_id}", gettext("The role was changed."))
+
+
+@router.post("/admin/users/{user_id}/unit", dependencies=Csrf)
+def move_user(
+    request: Request, actor: UsersAdmin, db: DB, user_id: int, unit_id: ShortText = ""
+) -> Response:
+    """Move the user to another unit (or none)."""
+    try:
+        service.set_unit(db, actor, user_id, _optional_id(unit_id))
+    except UserError as exc:
+        status, message = _failed(db, exc)
+        return _user_page(request, db, actor, user_id, status, error=message)
+    return _done(request, f"/admin/users/{user_id}", gettext("The unit was changed."))
+
+
+@router.post("/admin/users/{user_id}/active", dependencies=Csrf)
+def set_active(
+    request: Request, actor: UsersAdmin, db: DB, user_id: int, active: ShortText = ""
+) -> Response:
+    """Deactivate (ends every session and token at once) or reactivate the user."""
+    try:
+        user = service.set_active(db, actor, user_id, active == "1")
+    except UserError as exc:
+        status, message = _failed(db, exc)
+        return _user_page(request, db, actor, user_id, status, error=message)
+    message = (
+        gettext("The account was reactivated.")
+        if user.active
+        else gettext("The account was deactivated.")
+    )
+    return _done(request, f"/admin/users/{user_id}", message)
+
+
+@router.post("/admin/users/{user_id}/reset", dependencies=Csrf)
+def reset_password(
+    request: Request, actor: UsersAdmin, db: DB, settings: AppSettings, user_id: int
+) -> Response:
+    """Issue a one-time password-reset link, shown once."""
+    try:
+        link = service.reset_link(db, settings, actor, user_id)
+    except UserError as exc:
+        status, message = _failed(db, exc)
+        return _user_page(request, db, actor, user_id, status, error=message)
+    return _user_page(request, db, actor, user_id, reset_link=link)
+
+
+# Units ---------------------------------------------------------------------------------------
+
+
+def _units_page(
+    request: Request, db: Session, actor: User, status: int = 200, **context: Any
+) -> Response:
+    context.setdefault("name", "")
+    return _page(
+        request,
+        "admin/units.html",
+        status,
+        units=service.list_units(db, actor),
+        sizes=service.unit_user_counts(db, actor),
+        **context,
+    )
+
+
+@router.get("/admin/units", name="admin_units")
+def units_page(request: Request, actor: OrgAdmin, db: DB) -> Response:
+    """Units (services, departments) of the organisation."""
+    return _units_page(request, db, actor)
+
+
+@router.post("/admin/units", dependencies=Csrf)
+def create_unit(request: Request, actor: OrgAdmin, db: DB, name: ShortText = "") -> Response:
+    """Add a unit."""
+    try:
+        unit = service.create_unit(db, actor, name)
+    except UserError as exc:
+        status, message = _failed(db, exc)
+        return _units_page(request, db, actor, status, name=name, error=message)
+    return _done(request, "/admin/units", gettext("Unit %(name)s created.", name=unit.name))
+
+
+@router.post("/admin/units/{unit_id}/delete", dependencies=Csrf)
+def delete_unit(request: Request, actor: OrgAdmin, db: DB, unit_id: int) -> Response:
+    """Remove a unit; its users and teams stay, without unit."""
+    service.delete_unit(db, actor, unit_id)
+    return _done(request, "/admin/units", gettext("The unit was deleted."))
+
+
+# Teams ---------------------------------------------------------------------------------------
+
+
+def _teams_page(
+    request: Request, db: Session, actor: User, status: int = 200, **context: Any
+) -> Response:
+    units = service.list_units(db, actor)
+    context.setdefault("form", {"name": "", "unit_id": ""})
+    return _page(
+        request,
+        "admin/teams.html",
+        status,
+        teams=service.list_teams(db, actor),
+        sizes=service.team_sizes(db, actor),
+        units=units,
+        unit_names={u.id: u.name for u in units},
+        **context,
+    )
+
+
+@router.get("/admin/teams", name="admin_teams")
+def teams_page(request: Request, actor: OrgAdmin, db: DB) -> Response:
+    """Teams of the organisation."""
+    return _teams_page(request, db, actor)
+
+
+@router.post("/admin/teams", dependencies=Csrf)
+def create_team(
+    request: Request, actor: OrgAdmin, db: DB, name: ShortText = "", unit_id: ShortText = ""
+) -> Response:
+    """Add a team, optionally in a unit."""
+    try:
+        team = service.create_team(db, actor, name, _optional_id(unit_id))
+    except UserError as exc:
+        status, message = _failed(db, exc)
+        form = {"name": name, "unit_id": unit_id}
+        return _teams_page(request, db, actor, status, form=form, error=message)
+    return _done(
+        request, f"/admin/teams/{team.id}", gettext("Team %(name)s created.", name=team.name)
+    )
+
+
+def _team_page(
+    request: Request, db: Session, actor: User, team_id: int, status: int = 200, **context: Any
+) -> Response:
+    team = service.org_team(db, actor, team_id)
+    members = service.team_members(db, actor, team_id)
+    member_ids = {m.id for m in members}
+    units = service.list_units(db, actor)
+    return _page(
+        request,
+        "admin/team.html",
+        status,
+        team=team,
+        members=members,
+        candidates=[u for u in service.list_users(db, actor) if u.id not in member_ids],
+        unit_name=next((u.name for u in units if u.id == team.unit_id), None),
+        **context,
+    )
+
+
+@router.get("/admin/teams/{team_id}", name="admin_team")
+def team_page(request: Request, actor: OrgAdmin, db: DB, team_id: int) -> Response:
+    """A team and its members."""
+    return _team_page(request, db, actor, team_id)
+
+
+@router.post("/admin/teams/{team_id}/delete", dependencies=Csrf)
+def delete_team(request: Request, actor: OrgAdmin, db: DB, team_id: int) -> Response:
+    """Remove a team and its memberships."""
+    service.delete_team(db, actor, team_id)
+    return _done(request, "/admin/teams", gettext("The team was deleted."))
+
+
+@router.post("/admin/teams/{team_id}/members", dependencies=Csrf)
+def add_member(
+    request: Request, actor: OrgAdmin, db: DB, team_id: int, user_id: ShortText = ""
+) -> Response:
+    """Add a user of the organisation to the team."""
+    chosen = _optional_id(user_id)
+    if chosen is None:
+        raise NotFound()
+    service.set_membership(db, actor, team_id, chosen, True)
+    return _done(request, f"/admin/teams/{team_id}", gettext("Member added."))
+
+
+@router.post("/admin/teams/{team_id}/members/{user_id}/remove", dependencies=Csrf)
+def remove_member(
+    request: Request, actor: OrgAdmin, db: DB, team_id: int, user_id: int
+) -> Response:
+    """Take a user out of the team."""
+    service.set_membership(db, actor, team_id, user_id, False)
+    return _done(request, f"/admin/teams/{team_id}", gettext("Member removed."))
+
+
+# Models --------------------------------------------------------------------------------------
+
+
+def _model_rows(
+    request: Request, db: Session, actor: User, posted: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """One row per registered model: saved rules, or what was just posted."""
+    saved = {m.model_id: m for m in service.list_org_models(db, actor)}
+    rows = []
+    for info in _registry_models(request):
+        rule = saved.get(info.id)
+        if posted is not None:
+            enabled, roles = info.id in posted["enabled"], set(posted["roles"].get(info.id, []))
+            default = posted["default"] == info.id
+        else:
+            enabled = bool(rule and rule.enabled)
+            roles, default = set(rule.roles if rule else []), bool(rule and rule.is_default)
+        rows.append(
+            {
+                "info": info,
+                "kind": _label(KIND_LABELS, info.kind),
+                "level": _label(LEVEL_LABELS, info.classification_ceiling),
+                "enabled": enabled,
+                "roles": roles,
+                "default": default,
+            }
+        )
+    return rows
+
+
+@router.get("/admin/models", name="admin_models")
+def models_page(request: Request, actor: ModelsAdmin, db: DB) -> Response:
+    """Which models the organisation offers, to which roles, and the default one."""
+    return _page(request, "admin/models.html", rows=_model_rows(request, db, actor))
+
+
+@router.post("/admin/models", dependencies=Csrf)
+def save_models(
+    request: Request,
+    actor: ModelsAdmin,
+    db: DB,
+    enabled: Annotated[list[str] | None, Form()] = None,
+    roles: Annotated[list[str] | None, Form()] = None,
+    default: ShortText = "",
+) -> Response:
+    """Save the model table; each checkbox of `roles` is `role|model id`."""
+    enabled = enabled or []
+    chosen: dict[str, list[str]] = {}
+    for value in roles or []:
+        role, _, model_id = value.partition("|")
+        chosen.setdefault(model_id, []).append(role)
+    posted = {"enabled": set(enabled), "roles": chosen, "default": default}
+    known = [m.id for m in _registry_models(request)]
+    try:
+        service.save_org_models(db, actor, known, set(enabled), chosen, default)
+    except UserError as exc:
+        status, message = _failed(db, exc)
+        rows = _model_rows(request, db, actor, posted)
+        return _page(request, "admin/models.html", status, rows=rows, error=message)
+    return _done(request, "/admin/models", gettext("The model settings were saved."))
+
+
+# Branding ------------------------------------------------------------------------------------
+
+
+@router.get("/admin/branding", name="admin_branding")
+def branding_page(request: Request, actor: BrandingAdmin, db: DB) -> Response:
+    """Name, colour and logo of the organisation."""
+    org = db.get(Organisation, actor.org_id)
+    assert org is not None
+    return _page(request, "admin/branding.html", form={"name": org.name, "colour": org.colour})
+
+
+@router.post("/admin/branding", dependencies=Csrf)
+def save_branding(
+    request: Request,
+    actor: BrandingAdmin,
+    db: DB,
+    settings: AppSettings,
+    name: ShortText = "",
+    colour: ShortText = "",
+    logo: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    """Save the branding; the logo is read up to one byte past the limit and checked by content."""
+    limit = settings.max_logo_bytes
+    data = logo.file.read(limit + 1) if logo is not None else b""
+    try:
+        service.update_branding(db, actor, name, colour, data or None, limit)
+    except UserError as exc:
+        status, message = _failed(db, exc)
+        form = {"name": name, "colour": colour}
+        return _page(request, "admin/branding.html", status, form=form, error=message)
+    return _done(request, "/admin/branding", gettext("The branding was saved."))
+
+
+# Platform ------------------------------------------------------------------------------------
+
+
+def _platform_page(
+    request: Request, db: Session, actor: User, status: int = 200, **context: Any
+) -> Response:
+    context.setdefault("form", {"slug": "", "name": "", "admin_email": "", "admin_name": ""})
+    context.setdefault("invitation", None)
+    return _page(
+        request,
+        "platform/index.html",
+        status,
+        organisations=service.list_organisations(db, actor),
+        sizes=service.organisation_user_counts(db, actor),
+        **context,
+    )
+
+
+@router.get("/platform", name="platform")
+def platform_page(request: Request, actor: PlatformAdmin, db: DB) -> Response:
+    """Every organisation of the instance, with the form to create one."""
+    return _platform_page(request, db, actor)
+
+
+@router.post("/platform/orgs", dependencies=Csrf)
+def create_organisation(
+    request: Request,
+    actor: PlatformAdmin,
+    db: DB,
+    settings: AppSettings,
+    slug: ShortText = "",
+    name: ShortText = "",
+    admin_email: ShortText = "",
+    admin_name: ShortText = "",
+) -> Response:
+    """Create an organisation and its first administrator; shows the invitation once."""
+    form = {"slug": slug, "name": name, "admin_email": admin_email, "admin_name": admin_name}
+    # Like `civique.demo.default_models`: every registered model, chat models first.
+    models = [m.id for m in sorted(_registry_models(request), key=lambda m: m.kind != "chat")]
+    try:
+        org, link = service.create_organisation_with_admin(
+            db, settings, actor, (slug, name), (admin_email, admin_name), models
+        )
+    except UserError as exc:
+        status, message = _failed(db, exc)
+        return _platform_page(request, db, actor, status, form=form, error=message)
+    invitation = {"org": org, "email": admin_email.strip().lower(), "link": link}
+    return _platform_page(request, db, actor, invitation=invitation)
+
+
+@router.post("/platform/orgs/{org_id}/active", dependencies=Csrf)
+def set_organisation_active(
+    request: Request, actor: PlatformAdmin, db: DB, org_id: int, active: ShortText = ""
+) -> Response:
+    """Suspend (its users can no longer log in or use tokens) or restore an organisation."""
+    try:
+        org = service.set_organisation_active(db, actor, org_id, active == "1")
+    except UserError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        status, message = _failed(db, exc)
+        return _platform_page(request, db, actor, status, error=message)
+    message = (
+        gettext("%(name)s is restored.", name=org.name)
+        if org.active
+        else gettext("%(name)s is suspended.", name=org.name)
+    )
+    return _done(request, "/platform", message)

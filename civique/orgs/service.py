@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from civique.auth.models import User
 from civique.auth.roles import ALL_ROLES, Role, can
-from civique.auth.service import active_admins
+from civique.auth.service import active_admins, create_user, issue_link, normalise_email
 from civique.errors import Forbidden, NotFound, UserError
 from civique.orgs.models import Organisation, OrgModel, Team, TeamMember, Unit
+from civique.settings import Settings
 from civique.textcheck import clean_text
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
@@ -32,18 +33,38 @@ def org_user(session: Session, actor: User, user_id: int) -> User:
     return user
 
 
-def list_users(session: Session, actor: User) -> list[User]:
-    """Users of the actor's organisation."""
+def _managed_user(session: Session, actor: User, user_id: int) -> User:
+    # An org admin must not demote, deactivate or reset a platform admin: a reset link would
+    # hand them the platform admin's account.
+    user = org_user(session, actor, user_id)
+    if user.role == Role.PLATFORM_ADMIN and actor.role != Role.PLATFORM_ADMIN:
+        raise Forbidden()
+    return user
+
+
+def _name(text: str) -> str:
+    """A display name: required, at most 200 characters."""
+    if not text.strip():
+        raise UserError("name_required")
+    return clean_text(text, 200)
+
+
+def list_users(
+    session: Session, actor: User, query: str = "", limit: int | None = None
+) -> list[User]:
+    """Users of the actor's organisation, optionally those whose name or e-mail contains `query`."""
     _require(actor, "org.manage_users")
-    return list(
-        session.scalars(select(User).where(User.org_id == actor.org_id).order_by(User.name))
-    )
+    stmt = select(User).where(User.org_id == actor.org_id)
+    if query.strip():
+        pattern = f"%{query.strip().lower()}%"
+        stmt = stmt.where(or_(func.lower(User.name).like(pattern), User.email.like(pattern)))
+    return list(session.scalars(stmt.order_by(User.name, User.id).limit(limit)))
 
 
 def change_role(session: Session, actor: User, user_id: int, role: str) -> User:
     """Give a user another role; platform admin can only be granted by a platform admin."""
     _require(actor, "org.manage_users")
-    user = org_user(session, actor, user_id)
+    user = _managed_user(session, actor, user_id)
     if role not in ALL_ROLES:
         raise UserError("role_invalid")
     if role == Role.PLATFORM_ADMIN and actor.role != Role.PLATFORM_ADMIN:
@@ -65,7 +86,7 @@ def change_role(session: Session, actor: User, user_id: int, role: str) -> User:
 def set_active(session: Session, actor: User, user_id: int, active: bool) -> User:
     """Deactivate (ends sessions, refuses tokens) or reactivate a user."""
     _require(actor, "org.manage_users")
-    user = org_user(session, actor, user_id)
+    user = _managed_user(session, actor, user_id)
     if user.id == actor.id:
         raise UserError("self_change")
     if not active and user.role == Role.ORG_ADMIN and active_admins(session, user.org_id) <= 1:
@@ -103,7 +124,7 @@ def org_unit(session: Session, actor: User, unit_id: int) -> Unit:
 
 
 def _unique_name(session: Session, model: type[Unit] | type[Team], org_id: int, name: str) -> str:
-    name = clean_text(name, 200)
+    name = _name(name)
     if session.scalar(select(model.id).where(model.org_id == org_id, model.name == name)):
         raise UserError("name_taken", 409)
     return name
@@ -225,13 +246,14 @@ def update_branding(
     _require(actor, "org.manage_branding")
     org = session.get(Organisation, actor.org_id)
     assert org is not None
-    org.name = clean_text(name, 200)
+    # Check everything before changing anything: a refused form leaves the organisation as it was.
+    name = _name(name)
     if not _COLOUR.match(colour):
         raise UserError("colour_invalid")
-    org.colour = colour.lower()
-    if logo:
-        org.logo_mime = logo_mime(logo, max_logo)
-        org.logo = logo
+    mime = logo_mime(logo, max_logo) if logo else None
+    org.name, org.colour = name, colour.lower()
+    if logo and mime:
+        org.logo_mime, org.logo = mime, logo
     session.commit()
     return org
 
@@ -265,7 +287,7 @@ def create_organisation(
         raise UserError("slug_invalid")
     if session.scalar(select(Organisation.id).where(Organisation.slug == slug)):
         raise UserError("name_taken", 409)
-    org = Organisation(slug=slug, name=clean_text(name, 200))
+    org = Organisation(slug=slug, name=_name(name))
     session.add(org)
     session.flush()
     for index, model_id in enumerate(default_models):
@@ -287,3 +309,117 @@ def set_organisation_active(
     org.active = active
     session.commit()
     return org
+
+
+def invite_user(
+    session: Session,
+    settings: Settings,
+    actor: User,
+    email: str,
+    name: str,
+    role: str,
+    unit_id: int | None,
+) -> tuple[User, str]:
+    """Create an account in the actor's organisation; returns it and its one-time invitation."""
+    _require(actor, "org.manage_users")
+    if role == Role.PLATFORM_ADMIN and actor.role != Role.PLATFORM_ADMIN:
+        raise Forbidden()
+    name = _name(name)
+    if unit_id is not None:
+        org_unit(session, actor, unit_id)
+    user = create_user(session, actor.org_id, email, name, role, unit_id)
+    return user, issue_link(session, settings, user, "invite", actor)
+
+
+def reset_link(session: Session, settings: Settings, actor: User, user_id: int) -> str:
+    """A one-time password-reset link for an active user of the actor's organisation."""
+    _require(actor, "org.manage_users")
+    user = _managed_user(session, actor, user_id)
+    if not user.active:
+        raise UserError("account_inactive", 409)
+    return issue_link(session, settings, user, "reset", actor)
+
+
+def unit_user_counts(session: Session, actor: User) -> dict[int, int]:
+    """Number of users per unit of the actor's organisation."""
+    stmt = (
+        select(User.unit_id, func.count())
+        .where(User.org_id == actor.org_id, User.unit_id.is_not(None))
+        .group_by(User.unit_id)
+    )
+    return {
+        int(unit_id): int(count) for unit_id, count in session.execute(stmt) if unit_id is not None
+    }
+
+
+def team_sizes(session: Session, actor: User) -> dict[int, int]:
+    """Number of members per team of the actor's organisation."""
+    stmt = (
+        select(TeamMember.team_id, func.count())
+        .join(Team, Team.id == TeamMember.team_id)
+        .where(Team.org_id == actor.org_id)
+        .group_by(TeamMember.team_id)
+    )
+    return {int(team_id): int(count) for team_id, count in session.execute(stmt)}
+
+
+def organisation_user_counts(session: Session, actor: User) -> dict[int, int]:
+    """Number of users per organisation (platform admins only)."""
+    _require(actor, "platform.manage_orgs")
+    stmt = select(User.org_id, func.count()).group_by(User.org_id)
+    return {int(org_id): int(count) for org_id, count in session.execute(stmt)}
+
+
+def create_organisation_with_admin(
+    session: Session,
+    settings: Settings,
+    actor: User,
+    org: tuple[str, str],
+    admin: tuple[str, str],
+    default_models: list[str],
+) -> tuple[Organisation, str]:
+    """Create a tenant (slug, name) and its first org admin (e-mail, name); returns the invitation.
+
+    Every input is checked before anything is written, so a refused form leaves no half-made
+    organisation behind.
+    """
+    _require(actor, "platform.manage_orgs")
+    slug, org_name = org
+    email, admin_name = normalise_email(admin[0]), _name(admin[1])
+    _name(org_name)
+    if not _SLUG.match(slug.strip().lower()):
+        raise UserError("slug_invalid")
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise UserError("email_taken", 409)
+    created = create_organisation(session, actor, slug, org_name, default_models)
+    user = create_user(session, created.id, email, admin_name, Role.ORG_ADMIN)
+    return created, issue_link(session, settings, user, "invite", actor)
+
+
+def save_org_models(
+    session: Session,
+    actor: User,
+    known_models: list[str],
+    enabled: set[str],
+    roles: dict[str, list[str]],
+    default: str,
+) -> None:
+    """Save the whole model table at once; checked first so a tampered form changes nothing."""
+    _require(actor, "org.manage_models")
+    known = set(known_models)
+    if any(model_id not in known for model_id in (*enabled, *roles)) or (
+        default and default not in known
+    ):
+        raise UserError("unknown_model", 404)
+    if any(r not in ALL_ROLES for chosen in roles.values() for r in chosen):
+        raise UserError("role_invalid")
+    for model_id in known_models:
+        set_org_model(
+            session,
+            actor,
+            model_id,
+            known,
+            model_id in enabled,
+            roles.get(model_id, []),
+            model_id == default,
+        )

@@ -1,0 +1,437 @@
+"""Tenant isolation matrix (DESIGN.md §4.2): every route that takes an object id is tried
+anonymously, by a user of another organisation, by another user of the same organisation for
+personal objects, and by a lower role for administration objects. None may succeed, and none may
+change anything in the database. A route the matrix does not know makes it fail: extend `ROUTES`
+(or `NOT_OBJECTS` / `PUBLIC`) when you add one.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+import pytest
+from fastapi import FastAPI, Form
+from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from civique.auth.models import User
+from civique.auth.passwords import hash_password
+from civique.auth.service import create_api_token, create_user
+from civique.chat.models import Conversation, Message
+from civique.db.registry import Base
+from civique.orgs.models import Team, TeamMember, Unit
+from civique.orgs.service import create_organisation
+from tests.helpers import Tenant, csrf_of, login, make_tenant
+
+
+@dataclass(frozen=True)
+class Obj:
+    """A form field holding the id of an object of this kind."""
+
+    kind: str
+
+
+# Path or form parameter name → kind of object it names. `model_id` names a registry model, not
+# an object of an organisation.
+PARAM_KINDS = {
+    "conversation_id": "conversation",
+    "message_id": "message",
+    "user_id": "user",
+    "unit_id": "unit",
+    "team_id": "team",
+    "token_id": "token",
+    "org_id": "org",
+}
+NOT_IDS = {"model_id"}
+PERSONAL = {"conversation", "message", "token"}
+
+# Every route taking an object id (in its path or its form), with a form that is valid for the
+# owner, so that only the ownership check can refuse it. The positive control proves it.
+ROUTES: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/account/tokens/{token_id}/revoke"): {},
+    ("GET", "/chat/{conversation_id}"): {},
+    ("POST", "/chat/{conversation_id}/messages"): {"text": "Intrusion ?", "model_id": "fake/echo"},
+    ("POST", "/chat/{conversation_id}/rename"): {"title": "Renommée par un intrus"},
+    ("POST", "/chat/{conversation_id}/delete"): {},
+    ("POST", "/chat/messages/{message_id}/regenerate"): {},
+    ("POST", "/chat/messages/{message_id}/stop"): {},
+    ("GET", "/chat/messages/{message_id}/stream"): {},
+    ("POST", "/admin/users"): {
+        "name": "Intrus",
+        "email": "intrus@matrix.test",
+        "role": "agent",
+        "unit_id": Obj("unit"),
+    },
+    ("GET", "/admin/users/{user_id}"): {},
+    ("POST", "/admin/users/{user_id}/role"): {"role": "agent"},
+    ("POST", "/admin/users/{user_id}/unit"): {"unit_id": Obj("unit")},
+    ("POST", "/admin/users/{user_id}/active"): {"active": "0"},
+    ("POST", "/admin/users/{user_id}/reset"): {},
+    ("POST", "/admin/units/{unit_id}/delete"): {},
+    ("POST", "/admin/teams"): {"name": "Équipe intruse", "unit_id": Obj("unit")},
+    ("GET", "/admin/teams/{team_id}"): {},
+    ("POST", "/admin/teams/{team_id}/delete"): {},
+    ("POST", "/admin/teams/{team_id}/members"): {"user_id": Obj("user")},
+    ("POST", "/admin/teams/{team_id}/members/{user_id}/remove"): {},
+    ("POST", "/platform/orgs/{org_id}/active"): {"active": "0"},
+}
+
+# Routes with a path parameter that is not an object of an organisation.
+NOT_OBJECTS = {
+    ("GET", "/lang/{code}"): "a language code",
+    ("GET", "/invite/{token}"): "the one-time secret is the credential (tests/orgs)",
+    ("POST", "/invite/{token}"): "the one-time secret is the credential (tests/orgs)",
+    ("GET", "/reset/{token}"): "the one-time secret is the credential (tests/orgs)",
+    ("POST", "/reset/{token}"): "the one-time secret is the credential (tests/orgs)",
+}
+
+# Routes without parameters that anyone may call without logging in.
+PUBLIC = {
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("GET", "/metrics"),
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("POST", "/logout"),
+    ("GET", "/docs"),
+}
+
+# Columns that legitimately change when someone merely logs in or calls the API.
+VOLATILE = {("users", "last_login_at"), ("api_tokens", "last_used_at")}
+SKIPPED_TABLES = {"login_failures"}
+MARKERS = ("Zq7", "Org alpha", "@alpha.test", " alpha")
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    """A route of the app and the object ids it takes."""
+
+    method: str
+    path: str
+    slots: tuple[tuple[str, str], ...]  # (parameter or form field, kind)
+    form: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.method, self.path
+
+    @property
+    def personal(self) -> bool:
+        return any(kind in PERSONAL for _, kind in self.slots)
+
+
+def _app_routes(app: FastAPI) -> Iterator[tuple[str, str, APIRoute]]:
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if isinstance(route, APIRoute) and context.path:
+            for method in sorted(context.methods or ()):
+                if method != "HEAD":
+                    yield method, context.path, route
+
+
+def _id_params(path: str, route: APIRoute) -> tuple[list[str], list[str]]:
+    """Path parameters, and form or query fields that look like object ids."""
+    path_params = [p.name for p in route.dependant.path_params]
+    others = [p.name for p in (*route.dependant.body_params, *route.dependant.query_params)]
+    return path_params, [n for n in others if n.endswith("_id") and n not in NOT_IDS]
+
+
+def _specs(app: FastAPI) -> tuple[list[RouteSpec], list[str]]:
+    """The routes to exercise, and the problems: routes the matrix cannot exercise."""
+    specs, problems, seen = [], [], set()
+    for method, path, route in _app_routes(app):
+        key = (method, path)
+        seen.add(key)
+        path_params, form_ids = _id_params(path, route)
+        if key in NOT_OBJECTS or not (path_params or form_ids):
+            continue
+        if key not in ROUTES:
+            problems.append(f"{method} {path}: takes {path_params + form_ids}, not in ROUTES")
+            continue
+        form = ROUTES[key]
+        unknown = [p for p in path_params if p not in PARAM_KINDS]
+        unknown += [f for f in form_ids if not isinstance(form.get(f), Obj)]
+        if unknown:
+            problems.append(f"{method} {path}: no object kind for {unknown}")
+            continue
+        slots = tuple((p, PARAM_KINDS[p]) for p in path_params) + tuple(
+            (name, value.kind) for name, value in form.items() if isinstance(value, Obj)
+        )
+        specs.append(RouteSpec(method, path, slots, form))
+    problems += [
+        f"{m} {p}: in the matrix but gone from the app" for m, p in ROUTES if (m, p) not in seen
+    ]
+    return specs, problems
+
+
+# The objects -----------------------------------------------------------------------------------
+
+
+class World:
+    """Two organisations with one object of each kind, and logged-in clients."""
+
+    def __init__(self, app: FastAPI, db: Session) -> None:
+        self.app, self.db = app, db
+        self.a = make_tenant(db, "alpha")
+        self.b = make_tenant(db, "beta")
+        self.counter = itertools.count()
+        self.objects = {"a": self._objects(self.a), "b": self._objects(self.b)}
+        self.clients: dict[str, tuple[TestClient, str]] = {}
+
+    def _objects(self, tenant: Tenant) -> dict[str, int]:
+        marker = "Zq7" if tenant is self.a else "Yw4"
+        owner = tenant.users["agent"]
+        unit = Unit(org_id=tenant.org.id, name=f"Unité {marker}")
+        self.db.add(unit)
+        self.db.flush()
+        team = Team(org_id=tenant.org.id, name=f"Équipe {marker}", unit_id=unit.id)
+        self.db.add(team)
+        self.db.flush()
+        self.db.add(TeamMember(team_id=team.id, user_id=tenant.users["validator"].id))
+        conversation, message = self._conversation(tenant, marker)
+        _token, _ = create_api_token(self.db, owner, f"Jeton {marker}")
+        return {
+            "conversation": conversation,
+            "message": message,
+            "token": _token.id,
+            "user": tenant.users["validator"].id,
+            "unit": unit.id,
+            "team": team.id,
+            "org": tenant.org.id,
+        }
+
+    def _conversation(self, tenant: Tenant, marker: str) -> tuple[int, int]:
+        owner = tenant.users["agent"]
+        conv = Conversation(
+            org_id=tenant.org.id, user_id=owner.id, model_id="fake/echo", title=f"Dossier {marker}"
+        )
+        self.db.add(conv)
+        self.db.flush()
+        question = Message(conversation_id=conv.id, role="user", content=f"Question {marker}")
+        reply = Message(
+            conversation_id=conv.id,
+            role="assistant",
+            status="done",
+            content=f"Réponse {marker}",
+            model_id="fake/echo",
+        )
+        self.db.add_all([question, reply])
+        self.db.commit()
+        return conv.id, reply.id
+
+    def fresh(self, kind: str) -> int:
+        """A new object of organisation A, for a positive control that may change or delete it."""
+        n = next(self.counter)
+        if kind in ("conversation", "message"):
+            conv, reply = self._conversation(self.a, f"frais {n}")
+            return conv if kind == "conversation" else reply
+        if kind == "token":
+            return create_api_token(self.db, self.a.users["agent"], f"frais {n}")[0].id
+        if kind == "user":
+            return create_user(
+                self.db, self.a.org.id, f"frais{n}@alpha.test", f"Frais {n}", "validator"
+            ).id
+        if kind == "org":
+            return create_organisation(self.db, None, f"frais-{n}", f"Frais {n}", []).id
+        model = Unit if kind == "unit" else Team
+        row = model(org_id=self.a.org.id, name=f"Frais {n}")
+        self.db.add(row)
+        self.db.commit()
+        return row.id
+
+    def client(self, who: str) -> tuple[TestClient, str]:
+        """A logged-in client for "a:agent", "b:org_admin"…, or "anonymous"."""
+        if who not in self.clients:
+            client = TestClient(self.app)
+            if who == "anonymous":
+                self.clients[who] = (client, csrf_of(client.get("/login").text))
+            else:
+                tenant = self.a if who.startswith("a:") else self.b
+                self.clients[who] = (client, login(client, tenant.users[who[2:]].email))
+        return self.clients[who]
+
+    def snapshot(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Every row of every table (but volatile columns), to prove nothing changed."""
+        state = {}
+        with self.app.state.engine.connect() as conn:
+            for table in Base.metadata.sorted_tables:
+                if table.name in SKIPPED_TABLES:
+                    continue
+                columns = [c for c in table.columns if (table.name, c.name) not in VOLATILE]
+                rows = conn.execute(select(*columns).order_by(*table.primary_key.columns))
+                state[table.name] = [tuple(row) for row in rows]
+        return state
+
+
+def _call(world: World, who: str, spec: RouteSpec, ids: dict[str, int]) -> Any:
+    client, csrf = world.client(who)
+    url = spec.path.format(
+        **{name: ids[name] for name, _ in spec.slots if f"{{{name}}}" in spec.path}
+    )
+    if spec.method == "GET":
+        return client.get(url, follow_redirects=False)
+    data = {
+        name: str(ids[name]) if isinstance(value, Obj) else value
+        for name, value in spec.form.items()
+    }
+    return client.post(url, data={"csrf_token": csrf, **data}, follow_redirects=False)
+
+
+def _refused_anonymously(response: Any, path: str) -> bool:
+    if path.startswith("/api/"):
+        return bool(response.status_code == 401)
+    return response.status_code == 303 and response.headers["location"].startswith("/login")
+
+
+def _attacks(world: World, spec: RouteSpec) -> Iterator[tuple[str, dict[str, int], str]]:
+    """(who, ids, expectation) for every way this route must be refused."""
+    victim = {name: world.objects["a"][kind] for name, kind in spec.slots}
+    yield "anonymous", victim, "login"
+    # Another organisation's administrator: every mix of their own and the victim's ids.
+    for choice in itertools.product("ab", repeat=len(spec.slots)):
+        if "a" in choice:
+            ids = {
+                name: world.objects[side][kind]
+                for (name, kind), side in zip(spec.slots, choice, strict=True)
+            }
+            yield "b:org_admin", ids, "refused"
+    if spec.personal:
+        yield "a:org_admin", victim, "refused"  # not the owner, even as an administrator
+    elif not any(kind == "org" for _, kind in spec.slots):
+        yield "a:agent", victim, "refused"  # same organisation, role without the right
+
+
+def _owner(spec: RouteSpec) -> str:
+    if spec.personal:
+        return "a:agent"
+    return "a:platform_admin" if any(k == "org" for _, k in spec.slots) else "a:org_admin"
+
+
+_hash_once = functools.cache(hash_password)
+
+
+@pytest.fixture
+def world(app: FastAPI, db: Session, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    """Both organisations and their objects; clients closed at the end."""
+    # Twelve argon2 hashes of the same test password would dominate the run: hash it once.
+    with monkeypatch.context() as patch:
+        patch.setattr("civique.auth.service.hash_password", _hash_once)
+        built = World(app, db)
+    yield built
+    for client, _ in built.clients.values():
+        client.close()
+
+
+# The tests -------------------------------------------------------------------------------------
+
+
+def test_every_route_with_an_object_id_is_known_to_the_matrix(app: FastAPI) -> None:
+    specs, problems = _specs(app)
+    assert not problems, "extend tests/test_tenant_isolation.py:\n" + "\n".join(problems)
+    assert len(specs) >= 20
+
+
+def test_no_route_lets_an_outsider_reach_or_change_an_object(world: World) -> None:
+    specs, problems = _specs(world.app)
+    assert not problems, problems
+    failures = []
+    before = world.snapshot()
+    for spec in specs:
+        for who, ids, expected in _attacks(world, spec):
+            response = _call(world, who, spec, ids)
+            ok = (
+                _refused_anonymously(response, spec.path)
+                if expected == "login"
+                else response.status_code in (403, 404)
+            )
+            if not ok:
+                failures.append(
+                    f"{spec.method} {spec.path} as {who} {ids}: "
+                    f"{response.status_code} {response.text[:120]!r}"
+                )
+            elif "Zq7" in response.text:
+                failures.append(f"{spec.method} {spec.path} as {who}: shows the object")
+            after = world.snapshot()
+            if after != before:
+                changed = [t for t in after if after[t] != before.get(t)]
+                failures.append(f"{spec.method} {spec.path} as {who} changed {changed}")
+                before = after
+    assert not failures, "\n".join(failures)
+    # Positive control: the rightful user succeeds with the same forms, so the refusals above
+    # came from the ownership checks and not from a malformed request.
+    for spec in specs:
+        ids = {name: world.fresh(kind) for name, kind in spec.slots}
+        response = _call(world, _owner(spec), spec, ids)
+        if response.status_code not in (200, 303):
+            failures.append(f"owner {spec.method} {spec.path}: {response.status_code}")
+    assert not failures, "\n".join(failures)
+
+
+def test_anonymous_callers_get_nothing_from_routes_without_ids(world: World) -> None:
+    client, csrf = world.client("anonymous")
+    before = world.snapshot()
+    checked = 0
+    for method, path, _route in _app_routes(world.app):
+        if "{" in path or (method, path) in PUBLIC:
+            continue
+        if method == "GET":
+            response = client.get(path, follow_redirects=False)
+        else:
+            response = client.post(path, data={"csrf_token": csrf}, follow_redirects=False)
+        assert _refused_anonymously(response, path), f"{method} {path}: {response.status_code}"
+        checked += 1
+    assert checked >= 15
+    assert world.snapshot() == before
+
+
+def test_pages_and_api_of_another_organisation_never_show_its_names(world: World) -> None:
+    pages = [
+        path for method, path, _ in _app_routes(world.app) if method == "GET" and "{" not in path
+    ]
+    must_answer = {
+        "/",
+        "/admin/users",
+        "/api/v1/models",
+        "/admin/units",
+        "/admin/teams",
+        "/account",
+    }
+    for who in ("b:org_admin", "b:agent"):
+        client, _ = world.client(who)
+        for path in pages:
+            response = client.get(path, follow_redirects=False)
+            if path in must_answer and who == "b:org_admin":
+                assert response.status_code == 200, path
+            body = response.text
+            leaks = [m for m in MARKERS if m in body]
+            assert not leaks, f"{path} shows {leaks} to {who}"
+    # The users page lists exactly the organisation's own accounts.
+    client, _ = world.client("b:org_admin")
+    listed = client.get("/admin/users").text.count('href="/admin/users/')
+    own = world.db.scalars(select(User.id).where(User.org_id == world.b.org.id)).all()
+    assert listed == len(own) == len(world.b.users)
+    # Sanity: the markers are real, the owner does see them.
+    client, _ = world.client("a:org_admin")
+    assert "Unité Zq7" in client.get("/admin/units").text
+    agent, _ = world.client("a:agent")
+    assert "Dossier Zq7" in agent.get("/").text
+
+
+def test_the_matrix_fails_on_a_route_it_does_not_know(app: FastAPI) -> None:
+    def widget(widget_id: int) -> dict[str, int]:
+        return {"id": widget_id}
+
+    def gadget(gadget_id: Annotated[str, Form()] = "") -> dict[str, str]:
+        return {"id": gadget_id}
+
+    app.add_api_route("/widgets/{widget_id}", widget, methods=["GET"])
+    app.add_api_route("/gadgets", gadget, methods=["POST"])
+    _, problems = _specs(app)
+    assert any(p.startswith("GET /widgets/{widget_id}") for p in problems), problems
+    assert any(p.startswith("POST /gadgets") for p in problems), problems
