@@ -122,9 +122,12 @@ def embedded_server(
     return _serve(settings)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless (never a browser downloaded by Playwright)."""
+    """Debian's Chromium, headless (never a browser downloaded by Playwright).
+
+    Module scope: the sync API allows one Playwright per thread, and other modules start theirs.
+    """
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run `scripts/install.sh dev`")
     with sync_playwright() as playwright:
