@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -9,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from civique.auth.models import User
+from civique.auth.passwords import hash_password
 from civique.auth.roles import Role
 from civique.auth.service import create_user
 from civique.orgs.models import Organisation
@@ -30,18 +32,21 @@ def make_tenant(session: Session, slug: str, models: list[str] | None = None) ->
     org = create_organisation(
         session, None, slug, f"Org {slug}", models or ["fake/echo", "fake/embed"]
     )
-    users = {
-        role.value: create_user(
-            session,
-            org.id,
-            f"{role.value}@{slug}.test",
-            f"{role.value} {slug}",
-            role.value,
-            password=PASSWORD,
+    users = {}
+    for role in Role:
+        user = create_user(
+            session, org.id, f"{role.value}@{slug}.test", f"{role.value} {slug}", role.value
         )
-        for role in Role
-    }
+        user.password_hash = password_hash()  # argon2 is slow on purpose: hash once per run
+        users[role.value] = user
+    session.commit()
     return Tenant(org, users)
+
+
+@functools.cache
+def password_hash() -> str:
+    """The argon2 hash of `PASSWORD`, computed once."""
+    return hash_password(PASSWORD)
 
 
 def csrf_of(html: str) -> str:
