@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -98,9 +99,23 @@ def _add_middlewares(app: FastAPI, settings: Settings) -> None:
         same_site="lax",
         https_only=settings.secure_cookies,
     )
-    app.add_middleware(BodyLimitMiddleware, limit=settings.api_max_request_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        limit=settings.api_max_request_bytes,
+        form_limit=settings.max_form_bytes,
+    )
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(MetricsMiddleware)
+
+
+def _return_path(request: Request) -> str:
+    """Where to come back after logging in: the page itself, or for a form post the page the
+    form was on (a POST address cannot be reopened)."""
+    if request.method == "GET":
+        return request.url.path
+    referer = urlsplit(request.headers.get("referer", ""))
+    same_site = referer.netloc in ("", request.url.netloc)
+    return referer.path if same_site and referer.path.startswith("/") else "/"
 
 
 def _wants_json(request: Request) -> bool:
@@ -118,7 +133,7 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, _exc: LoginRequired) -> Response:
-        target = f"/login?next={request.url.path}"
+        target = f"/login?next={quote(_return_path(request))}"
         if _wants_json(request) or request.headers.get("hx-request"):
             return JSONResponse(
                 {

@@ -179,6 +179,11 @@ class Settings(BaseSettings):
         default=1_000_000, description="Largest JSON body accepted by the API."
     )
     max_logo_bytes: int = Field(default=300_000, description="Largest organisation logo upload.")
+    max_form_bytes: int = Field(
+        default=2_000_000,
+        description="Largest body of a page form or upload outside the API (refused before "
+        "it is read).",
+    )
 
     # Ops
     log_level: str = Field(default="INFO", description="Logging level.")

@@ -131,12 +131,14 @@ async def check_csrf(request: Request) -> None:
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return
     expected = request.session.get("csrf")
+    if not expected:  # the session cookie expired or was lost: log in again, then come back
+        raise LoginRequired()
     sent = request.headers.get("x-csrf-token")
     if sent is None:
         form = await request.form()
         value = form.get("csrf_token")
         sent = value if isinstance(value, str) else None
-    if not expected or not sent or not secrets.compare_digest(str(expected), sent):
+    if not sent or not secrets.compare_digest(str(expected), sent):
         raise UserError("csrf", 403)
 
 

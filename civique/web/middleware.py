@@ -74,20 +74,26 @@ class SecurityHeadersMiddleware:
 
 
 class BodyLimitMiddleware:
-    """Refuses request bodies above `limit` bytes on /api (413 with a clear JSON error)."""
+    """Refuses request bodies above a limit, before they are read or spooled to disk (413).
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    The API has its own limit (JSON error); pages and uploads share `form_limit` (short page).
+    """
+
+    def __init__(self, app: ASGIApp, limit: int, form_limit: int) -> None:
         self.app = app
-        self.limit = limit
+        self.api_limit = limit
+        self.form_limit = form_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Count bytes as they arrive."""
-        if scope["type"] != "http" or not scope["path"].startswith("/api/"):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        api = scope["path"].startswith("/api/")
+        limit = self.api_limit if api else self.form_limit
         declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared and declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(send)
+        if declared and declared.isdigit() and int(declared) > limit:
+            await self._refuse(send, api, limit)
             return
         received = 0
 
@@ -95,30 +101,40 @@ class BodyLimitMiddleware:
             nonlocal received
             message = await receive()
             received += len(message.get("body", b""))
-            if received > self.limit:
+            if received > limit:
                 raise _TooLarge()
             return message
 
         try:
             await self.app(scope, limited_receive, send)
         except _TooLarge:
-            await self._refuse(send)
+            await self._refuse(send, api, limit)
 
-    async def _refuse(self, send: Send) -> None:
-        body = json.dumps(
-            {
-                "error": {
-                    "code": "too_large",
-                    "type": "invalid_request_error",
-                    "message": f"Request body above {self.limit} bytes.",
+    async def _refuse(self, send: Send, api: bool, limit: int) -> None:
+        if api:
+            body = json.dumps(
+                {
+                    "error": {
+                        "code": "too_large",
+                        "type": "invalid_request_error",
+                        "message": f"Request body above {limit} bytes.",
+                    }
                 }
-            }
-        )
+            )
+            content_type = b"application/json"
+        else:  # runs before the language is known: say it in both
+            body = (
+                '<!doctype html><html lang="fr"><title>413</title><main><h1>Envoi trop '
+                f"volumineux</h1><p>Le contenu envoyé dépasse {limit} octets.</p>"
+                f'<p lang="en">Request too large: above {limit} bytes.</p>'
+                '<p><a href="/">Accueil / Home</a></p></main></html>'
+            )
+            content_type = b"text/html; charset=utf-8"
         await send(
             {
                 "type": "http.response.start",
                 "status": 413,
-                "headers": [(b"content-type", b"application/json")],
+                "headers": [(b"content-type", content_type)],
             }
         )
         await send({"type": "http.response.body", "body": body.encode()})

@@ -83,3 +83,26 @@ def test_access_log_names_the_route_not_the_secret_path(
     lines = [JsonFormatter().format(r) for r in caplog.records if r.name == "civique.access"]
     assert lines and '"route": "/invite/{token}"' in lines[-1]
     assert "super-secret" not in "".join(lines)
+
+
+def test_oversized_form_is_refused_before_it_is_read(
+    agent_client: tuple[TestClient, str], settings: Settings
+) -> None:
+    client, csrf = agent_client
+    huge = b"x" * (settings.max_form_bytes + 10)
+    response = client.post("/chat", data={"csrf_token": csrf}, files={"f": ("big.bin", huge)})
+    assert response.status_code == 413 and "trop volumineux" in response.text
+
+
+def test_expired_session_on_a_form_returns_to_the_page(client: TestClient) -> None:
+    response = client.post(
+        "/chat/3/messages",
+        data={"text": "brouillon"},
+        headers={"referer": "http://testserver/chat/3"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303 and response.headers["location"] == "/login?next=/chat/3"
+    foreign = client.post(
+        "/chat/3/messages", headers={"referer": "https://evil.example/x"}, follow_redirects=False
+    )
+    assert foreign.headers["location"] == "/login?next=/"
