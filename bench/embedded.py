@@ -190,6 +190,14 @@ def run(runs: int = 3) -> tuple[str, dict[str, Any]]:
     return _report(numbers, runs), numbers
 
 
+def _spread(values: list[float], unit: str, fmt: str) -> str:
+    """Median, and the range over the runs when there are several."""
+    text = f"{fmt.format(median(values))} {unit}"
+    if len(values) > 1:
+        text += f" ({fmt.format(min(values))}–{fmt.format(max(values))})"
+    return text
+
+
 def _report(numbers: dict[str, Any], runs: int) -> str:
     rows: list[list[object]] = [
         ["model load (first `Llama()` in the process)", f"{numbers['load_seconds']:.2f} s",
@@ -199,13 +207,16 @@ def _report(numbers: dict[str, Any], runs: int) -> str:
     ]
     for case in numbers["cases"]:
         label = f"{case.name} prompt (≈{case.prompt_tokens:,} tokens)"
-        d_ttft = median([r.first_token for r in case.direct])
-        g_ttft = median([r.first_token for r in case.gateway])
-        d_tps = median([r.tokens_per_second for r in case.direct])
-        g_tps = median([r.tokens_per_second for r in case.gateway])
-        rows.append([f"{label}: time to first token", f"{d_ttft * 1000:,.0f} ms",
-                     f"{g_ttft * 1000:,.0f} ms", f"{(g_ttft - d_ttft) * 1000:+,.0f} ms"])
-        rows.append([f"{label}: generation", f"{d_tps:.1f} tokens/s", f"{g_tps:.1f} tokens/s",
+        d_first = [r.first_token * 1000 for r in case.direct]
+        g_first = [r.first_token * 1000 for r in case.gateway]
+        d_ttft, g_ttft = median(d_first) / 1000, median(g_first) / 1000
+        d_rate = [r.tokens_per_second for r in case.direct]
+        g_rate = [r.tokens_per_second for r in case.gateway]
+        d_tps, g_tps = median(d_rate), median(g_rate)
+        rows.append([f"{label}: time to first token", _spread(d_first, "ms", "{:,.0f}"),
+                     _spread(g_first, "ms", "{:,.0f}"), f"{(g_ttft - d_ttft) * 1000:+,.0f} ms"])
+        rows.append([f"{label}: generation", _spread(d_rate, "tokens/s", "{:.1f}"),
+                     _spread(g_rate, "tokens/s", "{:.1f}"),
                      f"{(g_tps / d_tps - 1) * 100:+.1f} %" if d_tps else "—"])
         if case.name == "long":
             rows.append([f"{label}: prompt reading", f"{case.prompt_tokens / d_ttft:.0f} tokens/s",
@@ -214,7 +225,8 @@ def _report(numbers: dict[str, Any], runs: int) -> str:
     return "\n".join([
         "## Embedded chat model (Qwen2.5 1.5B Q4_K_M, llama-cpp-python, 2 threads)",
         "",
-        f"Median of {runs} runs per cell, temperature 0, at most {MAX_TOKENS} tokens per answer "
+        f"Median of {runs} runs per cell (range in brackets), temperature 0, at most "
+        f"{MAX_TOKENS} tokens per answer "
         f"(answers had {', '.join(map(str, tokens))} tokens). Direct and gateway runs are "
         "interleaved, each with a distinct first prompt line so that llama.cpp cannot reuse the "
         "previous run's prompt. Peak resident memory after the first load: "

@@ -6,14 +6,9 @@ import argparse
 import getpass
 import sys
 
-from civique.errors import MESSAGES, UserError
-from civique.i18n import gettext, load_catalogs
+from civique.errors import UserError, error_message
+from civique.i18n import load_catalogs
 from civique.settings import Settings
-
-
-def error_message(exc: UserError) -> str:
-    """The message of a `UserError`, in the default language."""
-    return gettext(MESSAGES.get(exc.code, exc.code), **exc.params)
 
 
 def main(argv: list[str] | None = None) -> int:

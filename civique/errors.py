@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from civique.i18n import gettext
+
 
 def N_(message: str) -> str:
     """Mark a string for translation without translating it now (Babel extracts `N_`)."""
@@ -74,3 +76,8 @@ class Forbidden(UserError):
 
     def __init__(self) -> None:
         super().__init__("forbidden", 403)
+
+
+def error_message(exc: UserError) -> str:
+    """The message of a `UserError` in the current language, parameters filled in."""
+    return gettext(MESSAGES.get(exc.code, exc.code), **exc.params)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from civique.auth.models import User
 from civique.auth.roles import can
 from civique.auth.service import user_for_token
-from civique.errors import MESSAGES, UserError
+from civique.errors import UserError, error_message
 from civique.i18n import gettext
 from civique.orgs.models import Organisation
 from civique.settings import Settings
@@ -110,11 +110,6 @@ def _api_error(code: str, message: str) -> dict[str, Any]:
 def api_error_body(exc: UserError) -> dict[str, Any]:
     """OpenAI-style error body for a `UserError`."""
     return _api_error(exc.code, error_message(exc))
-
-
-def error_message(exc: UserError) -> str:
-    """The translated message of a `UserError`."""
-    return gettext(MESSAGES.get(exc.code, exc.code), **exc.params)
 
 
 def csrf_token(request: Request) -> str:
