@@ -20,6 +20,7 @@ from civique.settings import Settings
 from civique.textcheck import clean_text
 
 TOKEN_PREFIX = "civ_"
+_LAST_USED_PRECISION = timedelta(minutes=1)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -114,8 +115,11 @@ def user_for_token(session: Session, clear: str) -> User | None:
     user = session.get(User, token.user_id)
     if user is None or not user.active or not session.get(Organisation, user.org_id).active:  # type: ignore[union-attr]
         return None
-    token.last_used_at = utcnow()
-    session.commit()
+    now = utcnow()
+    last = token.last_used_at
+    if last is None or now - as_utc(last) > _LAST_USED_PRECISION:  # spare a write per request
+        token.last_used_at = now
+        session.commit()
     return user
 
 
