@@ -29,6 +29,7 @@ serve:
 lint:
 	$(BIN)/ruff check civique tests bench
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 test: install-dev models lint
 	$(BIN)/pytest -q

@@ -64,7 +64,7 @@ STATUS = {
 
 
 def _gateway(request: Request) -> Gateway:
-    return request.app.state.gateway  # type: ignore[no-any-return]
+    return request.app.state.gateway
 
 
 def _ctx(user: User, tool: str) -> CallContext:

@@ -87,11 +87,11 @@ def make_client(settings: Settings) -> StarletteOAuth2App:
 
 
 def _client(request: Request) -> StarletteOAuth2App:
-    return request.app.state.oidc  # type: ignore[no-any-return]
+    return request.app.state.oidc
 
 
 def _settings(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    return request.app.state.settings
 
 
 def _error_page(request: Request, exc: UserError) -> Response:

@@ -25,7 +25,7 @@ Csrf = [Depends(check_csrf)]
 
 
 def _gateway(request: Request) -> Gateway:
-    return request.app.state.gateway  # type: ignore[no-any-return]
+    return request.app.state.gateway
 
 
 def _models(request: Request, db: DB, user: User) -> list[ModelInfo]:

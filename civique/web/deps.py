@@ -30,7 +30,7 @@ class PageForbidden(Exception):
 
 def get_settings(request: Request) -> Settings:
     """The settings the app was created with."""
-    return request.app.state.settings  # type: ignore[no-any-return]
+    return request.app.state.settings
 
 
 def get_db(request: Request) -> Iterator[Session]:
@@ -151,4 +151,4 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     context["current_path"] = request.url.path
     context["login_next"] = quote(str(request.url.path))
     context["settings"] = request.app.state.settings
-    return templates.TemplateResponse(request, template, context, status_code=status)  # type: ignore[no-any-return]
+    return templates.TemplateResponse(request, template, context, status_code=status)
