@@ -63,6 +63,15 @@ def optional_user(request: Request, db: DB) -> User | None:
     return session_user(request, db)
 
 
+def release_connection(db: Session) -> None:
+    """End the session's transaction so its pooled connection goes back at once.
+
+    Routes that stream for minutes would otherwise hold one connection each until the end and
+    exhaust the pool (the objects stay usable: sessions do not expire them on commit).
+    """
+    db.commit()
+
+
 def require(action: str) -> Callable[..., User]:
     """Dependency for pages: a logged-in user whose role allows `action`."""
 
@@ -73,6 +82,7 @@ def require(action: str) -> Callable[..., User]:
         if not can(user.role, action):
             raise PageForbidden()
         request.state.user = user
+        release_connection(db)
         return user
 
     dependency.__name__ = f"require_{action.replace('.', '_')}"
@@ -98,6 +108,7 @@ def require_api(action: str) -> Callable[..., User]:
         if not can(user.role, action):
             raise HTTPException(403, api_error_body(UserError("forbidden", 403)))
         request.state.user = user
+        release_connection(db)
         return user
 
     return dependency

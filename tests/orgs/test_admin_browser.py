@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page, expect, sync_playwright
 
 from civique.demo import DEMO_PASSWORD, create_demo
 from civique.settings import Settings
@@ -100,7 +100,7 @@ def test_admin_and_platform_pages_pass_axe_on_desktop_and_mobile(page: Page, ser
     page.fill("#new-name", "Camille Navigateur")
     page.fill("#new-email", "camille@exemple.test")
     page.click("form[method=post][action='/admin/users'] button")
-    assert page.locator("#form-error").is_visible()
+    expect(page.locator("#form-error")).to_be_visible()
     found += _violations(page, "users-error")
     page.click("text=Camille Navigateur")
     page.click("form[action$='/reset'] button")
@@ -109,7 +109,7 @@ def test_admin_and_platform_pages_pass_axe_on_desktop_and_mobile(page: Page, ser
     page.goto(f"{server}/admin/units")
     page.fill("#unit-name", "Archives")
     page.click("form[action='/admin/units'] button[type=submit]")
-    assert page.locator("text=Unité Archives créée.").is_visible()
+    expect(page.locator("text=Unité Archives créée.")).to_be_visible()
     found += _violations(page, "units")
     page.goto(f"{server}/admin/teams")
     found += _violations(page, "teams")
@@ -124,7 +124,7 @@ def test_admin_and_platform_pages_pass_axe_on_desktop_and_mobile(page: Page, ser
     page.fill("#org-colour", "vert")
     page.evaluate("document.querySelector('#org-colour').removeAttribute('pattern')")
     page.click("form[action='/admin/branding'] button[type=submit]")
-    assert page.locator("#form-error").is_visible()
+    expect(page.locator("#form-error")).to_be_visible()
     found += _violations(page, "branding-error")
     page.goto(f"{server}/platform")
     page.fill("#org-slug", "commune-test")
