@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import signal
@@ -20,10 +21,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from sqlalchemy import func, select
@@ -104,6 +105,13 @@ class Streams:
         self.open_now += 1
         self.peak_open = max(self.peak_open, self.open_now)
 
+
+
+T = TypeVar("T")
+
+def _run(function: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
+    """Run one coroutine function to completion in a new event loop."""
+    return asyncio.run(function(*args))
 
 def _env(data_dir: Path) -> dict[str, str]:
     # The instance is configured by environment, as an operator would; nothing inherited from
@@ -401,7 +409,7 @@ def run(quick: bool = False) -> tuple[str, dict[str, Any]]:
     for count in plan.stream_counts:
         key = ("baseline", count)
         streams[key], streams[key].cpu = measured(
-            None, lambda n=count: asyncio.run(baseline_streams(fake, n)))
+            None, functools.partial(_run, baseline_streams, fake, count))
     with tempfile.TemporaryDirectory(prefix="civique-bench-web-") as tmp:
         data_dir = Path(tmp)
         token = prepare(data_dir)
@@ -410,13 +418,13 @@ def run(quick: bool = False) -> tuple[str, dict[str, Any]]:
             before = _records(data_dir)
             with serve(data_dir, workers) as (url, pid):
                 print(f"  Civique, {name}: requests/second…", flush=True)
-                requests[name], requests[name].cpu = measured(pid, lambda u=url: asyncio.run(
-                    civique_requests(u, token, plan.concurrency, plan.seconds)))
+                requests[name], requests[name].cpu = measured(pid, functools.partial(
+                    _run, civique_requests, url, token, plan.concurrency, plan.seconds))
                 for count in plan.stream_counts:
                     print(f"  Civique, {name}: {count} concurrent streams…", flush=True)
                     key = (name, count)
                     streams[key], streams[key].cpu = measured(
-                        pid, lambda u=url, n=count: asyncio.run(civique_streams(u, token, n)))
+                        pid, functools.partial(_run, civique_streams, url, token, count))
             answered = requests[name].calls + requests[name].warm_up_calls + sum(
                 s.completed for (n, _), s in streams.items() if n == name)
             checks[name] = (_records(data_dir) - before, answered)
