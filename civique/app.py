@@ -28,6 +28,7 @@ from civique.llm.registry import build_registry
 from civique.ops.logs import configure_logging
 from civique.ops.routes import MetricsMiddleware
 from civique.ops.routes import router as ops_router
+from civique.orgs.platform_routes import router as platform_router
 from civique.orgs.routes import router as orgs_router
 from civique.settings import Settings
 from civique.web.deps import LoginRequired, PageForbidden, api_error_body, error_message, render
@@ -71,7 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _add_middlewares(app, settings)
     _add_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    routers = (ops_router, auth_router, chat_router, orgs_router, api_router)
+    routers = (ops_router, auth_router, chat_router, orgs_router, platform_router, api_router)
     for router in (*routers, *oidc_routers(app, settings)):
         app.include_router(router)
 

@@ -12,7 +12,7 @@ from civique.db.engine import make_engine, make_session_factory
 from civique.db.migrate import upgrade
 from civique.llm.registry import build_registry
 from civique.orgs.models import Organisation, Team, TeamMember, Unit
-from civique.orgs.service import create_organisation
+from civique.orgs.service import create_organisation, default_model_ids
 from civique.settings import Settings
 
 DEMO_SLUG = "exemple"
@@ -30,8 +30,7 @@ DEMO_USERS = [
 
 def default_models(settings: Settings) -> list[str]:
     """Models a new organisation allows: every registered one, chat models first."""
-    models = build_registry(settings).models()
-    return [m.id for m in sorted(models, key=lambda m: m.kind != "chat")]
+    return default_model_ids(build_registry(settings).models())
 
 
 def create_demo(settings: Settings) -> list[tuple[str, str, str]]:

@@ -5,17 +5,17 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from civique.auth.models import User
 from civique.auth.roles import ALL_ROLES, Role
 from civique.errors import N_, NotFound, UserError
 from civique.i18n import gettext
-from civique.llm.types import ModelInfo
 from civique.orgs import service
 from civique.orgs.models import Organisation
-from civique.web.deps import DB, AppSettings, check_csrf, error_message, render, require
+from civique.orgs.pages import done, failed, page, registry_models
+from civique.web.deps import DB, AppSettings, check_csrf, require
 
 router = APIRouter()
 Member = Annotated[User, Depends(require("chat.use"))]
@@ -23,7 +23,6 @@ OrgAdmin = Annotated[User, Depends(require("org.manage"))]
 UsersAdmin = Annotated[User, Depends(require("org.manage_users"))]
 ModelsAdmin = Annotated[User, Depends(require("org.manage_models"))]
 BrandingAdmin = Annotated[User, Depends(require("org.manage_branding"))]
-PlatformAdmin = Annotated[User, Depends(require("platform.manage_orgs"))]
 Csrf = [Depends(check_csrf)]
 ShortText = Annotated[str, Form(max_length=1000)]
 USERS_SHOWN = 500
@@ -54,27 +53,7 @@ def logo(user: Member, db: DB) -> Response:
     )
 
 
-# Helpers -------------------------------------------------------------------------------------
-
-
-def _page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
-    """Render an admin page with the one-shot notice left by the previous redirect."""
-    context.setdefault("error", None)
-    return render(
-        request, template, status=status, notice=request.session.pop("flash", None), **context
-    )
-
-
-def _done(request: Request, target: str, message: str) -> Response:
-    """Redirect after a successful change (post/redirect/get), with a notice for the next page."""
-    request.session["flash"] = message
-    return RedirectResponse(target, 303)
-
-
-def _failed(db: Session, exc: UserError) -> tuple[int, str]:
-    """Drop the half-made change and give the status and translated message to show."""
-    db.rollback()
-    return exc.status, error_message(exc)
+# Helpers ---------------------------------------------------------------------------------------
 
 
 def _optional_id(value: str) -> int | None:
@@ -97,10 +76,6 @@ def _label(labels: dict[str, str], value: str) -> str:
     return gettext(labels[value]) if value in labels else value
 
 
-def _registry_models(request: Request) -> list[ModelInfo]:
-    return list(request.app.state.gateway.registry.models())
-
-
 # Overview ------------------------------------------------------------------------------------
 
 
@@ -108,7 +83,7 @@ def _registry_models(request: Request) -> list[ModelInfo]:
 def admin_home(request: Request, actor: OrgAdmin, db: DB) -> Response:
     """Administration overview with links to each page."""
     enabled = [m for m in service.list_org_models(db, actor) if m.enabled]
-    return _page(
+    return page(
         request,
         "admin/index.html",
         counts={
@@ -131,7 +106,7 @@ def _users_page(
     units = service.list_units(db, actor)
     context.setdefault("form", {"name": "", "email": "", "role": Role.AGENT, "unit_id": ""})
     context.setdefault("invitation", None)
-    return _page(
+    return page(
         request,
         "admin/users.html",
         status,
@@ -169,7 +144,7 @@ def create_user(
             db, settings, actor, email, name, role, _optional_id(unit_id)
         )
     except UserError as exc:
-        status, message = _failed(db, exc)
+        status, message = failed(db, exc)
         return _users_page(request, db, actor, status, form=form, error=message)
     return _users_page(request, db, actor, invitation={"user": user, "link": link})
 
@@ -179,7 +154,7 @@ def _user_page(
 ) -> Response:
     target = service.org_user(db, actor, user_id)
     context.setdefault("reset_link", None)
-    return _page(
+    return page(
         request,
         "admin/user.html",
         status,
@@ -206,9 +181,9 @@ def change_role(
     try:
         service.change_role(db, actor, user_id, role)
     except UserError as exc:
-        status, message = _failed(db, exc)
+        status, message = failed(db, exc)
         return _user_page(request, db, actor, user_id, status, error=message)
-    return _done(request, f"/admin/users/{user_id}", gettext("The role was changed."))
+    return done(request, f"/admin/users/{user_id}", gettext("The role was changed."))
 
 
 @router.post("/admin/users/{user_id}/unit", dependencies=Csrf)
@@ -219,9 +194,9 @@ def move_user(
     try:
         service.set_unit(db, actor, user_id, _optional_id(unit_id))
     except UserError as exc:
-        status, message = _failed(db, exc)
+        status, message = failed(db, exc)
         return _user_page(request, db, actor, user_id, status, error=message)
-    return _done(request, f"/admin/users/{user_id}", gettext("The unit was changed."))
+    return done(request, f"/admin/users/{user_id}", gettext("The unit was changed."))
 
 
 @router.post("/admin/users/{user_id}/active", dependencies=Csrf)
@@ -232,14 +207,14 @@ def set_active(
     try:
         user = service.set_active(db, actor, user_id, active == "1")
     except UserError as exc:
-        status, message = _failed(db, exc)
+        status, message = failed(db, exc)
         return _user_page(request, db, actor, user_id, status, error=message)
     message = (
         gettext("The account was reactivated.")
         if user.active
         else gettext("The account was deactivated.")
     )
-    return _done(request, f"/admin/users/{user_id}", message)
+    return done(request, f"/admin/users/{user_id}", message)
 
 
 @router.post("/admin/users/{user_id}/reset", dependencies=Csrf)
@@ -250,7 +225,7 @@ def reset_password(
     try:
         link = service.reset_link(db, settings, actor, user_id)
     except UserError as exc:
-        status, message = _failed(db, exc)
+        status, message = failed(db, exc)
         return _user_page(request, db, actor, user_id, status, error=message)
     return _user_page(request, db, actor, user_id, reset_link=link)
 
@@ -262,7 +237,7 @@ def _units_page(
     request: Request, db: Session, actor: User, status: int = 200, **context: Any
 ) -> Response:
     context.setdefault("name", "")
-    return _page(
+    return page(
         request,
         "admin/units.html",
         status,
@@ -284,16 +259,16 @@ def create_unit(request: Request, actor: OrgAdmin, db: DB, name: ShortText = "")
     try:
         unit = service.create_unit(db, actor, name)
     except UserError as exc:
-        status, message = _failed(db, exc)
+        status, message = failed(db, exc)
         return _units_page(request, db, actor, status, name=name, error=message)
-    return _done(request, "/admin/units", gettext("Unit %(name)s created.", name=unit.name))
+    return done(request, "/admin/units", gettext("Unit %(name)s created.", name=unit.name))
 
 
 @router.post("/admin/units/{unit_id}/delete", dependencies=Csrf)
 def delete_unit(request: Request, actor: OrgAdmin, db: DB, unit_id: int) -> Response:
     """Remove a unit; its users and teams stay, without unit."""
     service.delete_unit(db, actor, unit_id)
-    return _done(request, "/admin/units", gettext("The unit was deleted."))
+    return done(request, "/admin/units", gettext("The unit was deleted."))
 
 
 # Teams ---------------------------------------------------------------------------------------
@@ -304,7 +279,7 @@ def _teams_page(
 ) -> Response:
     units = service.list_units(db, actor)
     context.setdefault("form", {"name": "", "unit_id": ""})
-    return _page(
+    return page(
         request,
         "admin/teams.html",
         status,
@@ -330,10 +305,10 @@ def create_team(
     try:
         team = service.create_team(db, actor, name, _optional_id(unit_id))
     except UserError as exc:
-        status, message = _failed(db, exc)
+        status, message = failed(db, exc)
         form = {"name": name, "unit_id": unit_id}
         return _teams_page(request, db, actor, status, form=form, error=message)
-    return _done(
+    return done(
         request, f"/admin/teams/{team.id}", gettext("Team %(name)s created.", name=team.name)
     )
 
@@ -345,7 +320,7 @@ def _team_page(
     members = service.team_members(db, actor, team_id)
     member_ids = {m.id for m in members}
     units = service.list_units(db, actor)
-    return _page(
+    return page(
         request,
         "admin/team.html",
         status,
@@ -367,7 +342,7 @@ def team_page(request: Request, actor: OrgAdmin, db: DB, team_id: int) -> Respon
 def delete_team(request: Request, actor: OrgAdmin, db: DB, team_id: int) -> Response:
     """Remove a team and its memberships."""
     service.delete_team(db, actor, team_id)
-    return _done(request, "/admin/teams", gettext("The team was deleted."))
+    return done(request, "/admin/teams", gettext("The team was deleted."))
 
 
 @router.post("/admin/teams/{team_id}/members", dependencies=Csrf)
@@ -379,7 +354,7 @@ def add_member(
     if chosen is None:
         raise NotFound()
     service.set_membership(db, actor, team_id, chosen, True)
-    return _done(request, f"/admin/teams/{team_id}", gettext("Member added."))
+    return done(request, f"/admin/teams/{team_id}", gettext("Member added."))
 
 
 @router.post("/admin/teams/{team_id}/members/{user_id}/remove", dependencies=Csrf)
@@ -388,7 +363,7 @@ def remove_member(
 ) -> Response:
     """Take a user out of the team."""
     service.set_membership(db, actor, team_id, user_id, False)
-    return _done(request, f"/admin/teams/{team_id}", gettext("Member removed."))
+    return done(request, f"/admin/teams/{team_id}", gettext("Member removed."))
 
 
 # Models --------------------------------------------------------------------------------------
@@ -400,7 +375,7 @@ def _model_rows(
     """One row per registered model: saved rules, or what was just posted."""
     saved = {m.model_id: m for m in service.list_org_models(db, actor)}
     rows = []
-    for info in _registry_models(request):
+    for info in registry_models(request):
         rule = saved.get(info.id)
         if posted is not None:
             enabled, roles = info.id in posted["enabled"], set(posted["roles"].get(info.id, []))
@@ -424,7 +399,7 @@ def _model_rows(
 @router.get("/admin/models", name="admin_models")
 def models_page(request: Request, actor: ModelsAdmin, db: DB) -> Response:
     """Which models the organisation offers, to which roles, and the default one."""
-    return _page(request, "admin/models.html", rows=_model_rows(request, db, actor))
+    return page(request, "admin/models.html", rows=_model_rows(request, db, actor))
 
 
 @router.post("/admin/models", dependencies=Csrf)
@@ -443,14 +418,14 @@ def save_models(
         role, _, model_id = value.partition("|")
         chosen.setdefault(model_id, []).append(role)
     posted = {"enabled": set(enabled), "roles": chosen, "default": default}
-    known = [m.id for m in _registry_models(request)]
+    known = [m.id for m in registry_models(request)]
     try:
         service.save_org_models(db, actor, known, set(enabled), chosen, default)
     except UserError as exc:
-        status, message = _failed(db, exc)
+        status, message = failed(db, exc)
         rows = _model_rows(request, db, actor, posted)
-        return _page(request, "admin/models.html", status, rows=rows, error=message)
-    return _done(request, "/admin/models", gettext("The model settings were saved."))
+        return page(request, "admin/models.html", status, rows=rows, error=message)
+    return done(request, "/admin/models", gettext("The model settings were saved."))
 
 
 # Branding ------------------------------------------------------------------------------------
@@ -461,7 +436,7 @@ def branding_page(request: Request, actor: BrandingAdmin, db: DB) -> Response:
     """Name, colour and logo of the organisation."""
     org = db.get(Organisation, actor.org_id)
     assert org is not None
-    return _page(request, "admin/branding.html", form={"name": org.name, "colour": org.colour})
+    return page(request, "admin/branding.html", form={"name": org.name, "colour": org.colour})
 
 
 @router.post("/admin/branding", dependencies=Csrf)
@@ -480,77 +455,7 @@ def save_branding(
     try:
         service.update_branding(db, actor, name, colour, data or None, limit)
     except UserError as exc:
-        status, message = _failed(db, exc)
+        status, message = failed(db, exc)
         form = {"name": name, "colour": colour}
-        return _page(request, "admin/branding.html", status, form=form, error=message)
-    return _done(request, "/admin/branding", gettext("The branding was saved."))
-
-
-# Platform ------------------------------------------------------------------------------------
-
-
-def _platform_page(
-    request: Request, db: Session, actor: User, status: int = 200, **context: Any
-) -> Response:
-    context.setdefault("form", {"slug": "", "name": "", "admin_email": "", "admin_name": ""})
-    context.setdefault("invitation", None)
-    return _page(
-        request,
-        "platform/index.html",
-        status,
-        organisations=service.list_organisations(db, actor),
-        sizes=service.organisation_user_counts(db, actor),
-        **context,
-    )
-
-
-@router.get("/platform", name="platform")
-def platform_page(request: Request, actor: PlatformAdmin, db: DB) -> Response:
-    """Every organisation of the instance, with the form to create one."""
-    return _platform_page(request, db, actor)
-
-
-@router.post("/platform/orgs", dependencies=Csrf)
-def create_organisation(
-    request: Request,
-    actor: PlatformAdmin,
-    db: DB,
-    settings: AppSettings,
-    slug: ShortText = "",
-    name: ShortText = "",
-    admin_email: ShortText = "",
-    admin_name: ShortText = "",
-) -> Response:
-    """Create an organisation and its first administrator; shows the invitation once."""
-    form = {"slug": slug, "name": name, "admin_email": admin_email, "admin_name": admin_name}
-    # Like `civique.demo.default_models`: every registered model, chat models first.
-    models = [m.id for m in sorted(_registry_models(request), key=lambda m: m.kind != "chat")]
-    try:
-        org, link = service.create_organisation_with_admin(
-            db, settings, actor, (slug, name), (admin_email, admin_name), models
-        )
-    except UserError as exc:
-        status, message = _failed(db, exc)
-        return _platform_page(request, db, actor, status, form=form, error=message)
-    invitation = {"org": org, "email": admin_email.strip().lower(), "link": link}
-    return _platform_page(request, db, actor, invitation=invitation)
-
-
-@router.post("/platform/orgs/{org_id}/active", dependencies=Csrf)
-def set_organisation_active(
-    request: Request, actor: PlatformAdmin, db: DB, org_id: int, active: ShortText = ""
-) -> Response:
-    """Suspend (its users can no longer log in or use tokens) or restore an organisation."""
-    try:
-        org = service.set_organisation_active(db, actor, org_id, active == "1")
-    except UserError as exc:
-        if isinstance(exc, NotFound):
-            raise
-        status, message = _failed(db, exc)
-        return _platform_page(request, db, actor, status, error=message)
-    message = (
-        gettext("%(name)s is restored.", name=org.name)
-        if org.active
-        else gettext("%(name)s is suspended.", name=org.name)
-    )
-    return _done(request, "/platform", message)
+        return page(request, "admin/branding.html", status, form=form, error=message)
+    return done(request, "/admin/branding", gettext("The branding was saved."))

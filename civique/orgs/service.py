@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
@@ -11,6 +12,7 @@ from civique.auth.models import User
 from civique.auth.roles import ALL_ROLES, Role, can
 from civique.auth.service import active_admins, create_user, issue_link, normalise_email
 from civique.errors import Forbidden, NotFound, UserError
+from civique.llm.types import ModelInfo
 from civique.orgs.models import Organisation, OrgModel, Team, TeamMember, Unit
 from civique.settings import Settings
 from civique.textcheck import clean_text
@@ -423,3 +425,8 @@ def save_org_models(
             roles.get(model_id, []),
             model_id == default,
         )
+
+
+def default_model_ids(models: Iterable[ModelInfo]) -> list[str]:
+    """Models a new organisation allows: every one offered, chat models first (the default)."""
+    return [m.id for m in sorted(models, key=lambda m: m.kind != "chat")]
