@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ SYSTEM_PROMPT = (
 )
 PROMPT_TEMPLATE = ("chat.free", "1")
 _FLUSH_SECONDS = 1.0
+_MARKDOWN_MARKS = re.compile(r"[*_`#>~]+")
+_BULLETS = re.compile(r"^\s*(?:[-+•]|\d+[.)])\s+", re.MULTILINE)
 VISIBLE = ("done", "stopped", "error", "pending", "streaming", "stopping")
 
 
@@ -291,5 +294,9 @@ class ChatStreamer:
 
 
 def _title_from(text: str, limit: int) -> str:
-    first = " ".join(text.split())
-    return first if len(first) <= min(limit, 60) else first[: min(limit, 60) - 1].rstrip() + "…"
+    """A short plain-text title from the first message (Markdown marks and bullets dropped)."""
+    plain = _MARKDOWN_MARKS.sub("", text)
+    plain = _BULLETS.sub(" ", plain)
+    first = " ".join(plain.split()) or " ".join(text.split())
+    size = min(limit, 60)
+    return first if len(first) <= size else first[: size - 1].rstrip() + "…"

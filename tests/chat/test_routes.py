@@ -153,3 +153,15 @@ def test_unknown_model_is_refused(agent_client: tuple[TestClient, str]) -> None:
     client, csrf = agent_client
     response = client.post("/chat", data={"csrf_token": csrf, "model_id": "nope/none"})
     assert response.status_code == 400 and "existe pas" in response.text
+
+
+def test_title_is_plain_text_from_the_first_message() -> None:
+    from civique.chat.service import _title_from
+
+    assert _title_from("Rédige un **court** message :\n- point un\n- point deux", 120) == (
+        "Rédige un court message : point un point deux")
+    assert _title_from("## Objet : `permis` de construire", 120) == "Objet : permis de construire"
+    long = _title_from("mot " * 40, 120)
+    assert len(long) == 60 and long.endswith("…")
+    assert _title_from("Article 12. Le maire - adjoint", 120) == "Article 12. Le maire - adjoint"
+    assert _title_from("***", 120) == "***"  # nothing left: keep what was typed
