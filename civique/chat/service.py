@@ -126,7 +126,9 @@ def regenerate(
 ) -> Message:
     """Replace an assistant reply by a new pending one (the old output stays in the records)."""
     conv, old = get_message(session, user, message_id)
-    if old.role != "assistant" or old.status in ("pending", "streaming"):
+    # "streaming" stays allowed: a server that died mid-answer leaves it so, and the user must be
+    # able to ask again; a pending reply is resumed by the page instead.
+    if old.role != "assistant" or old.status == "pending":
         raise UserError("forbidden", 409)
     old.status = "superseded"
     reply = Message(

@@ -165,3 +165,20 @@ def test_title_is_plain_text_from_the_first_message() -> None:
     assert len(long) == 60 and long.endswith("…")
     assert _title_from("Article 12. Le maire - adjoint", 120) == "Article 12. Le maire - adjoint"
     assert _title_from("***", 120) == "***"  # nothing left: keep what was typed
+
+
+def test_reply_left_streaming_by_a_dead_server_can_be_regenerated(
+    agent_client: tuple[TestClient, str], db: Session
+) -> None:
+    client, csrf = agent_client
+    conv = _new_conversation(client, csrf)
+    posted = _ask(client, csrf, conv, "Question avant la panne")
+    stuck = db.get(Message, posted["reply_id"])
+    assert stuck is not None
+    stuck.status, stuck.content = "streaming", "Début de répo"
+    db.commit()
+    page = client.get(f"/chat/{conv}").text
+    assert "Début de répo" in page and "regenerate" in page
+    response = client.post(f"/chat/messages/{stuck.id}/regenerate", data={"csrf_token": csrf})
+    assert response.status_code == 200
+    assert _events(client, response.json()["reply_id"])[-1][0] == "done"
