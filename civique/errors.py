@@ -51,6 +51,28 @@ MESSAGES: dict[str, str] = {
     "account_inactive": N_("This account is deactivated."),
     "token_name": N_("Give the token a name (1 to 100 characters)."),
     "too_many_inputs": N_("Too many texts in one request: %(count)s, the limit is %(limit)s."),
+    "doc_empty": N_("The file is empty."),
+    "doc_too_big": N_("The file is too big: %(size)s bytes, the limit is %(limit)s bytes."),
+    "doc_too_many_pages": N_("The document has %(pages)s pages, the limit is %(limit)s."),
+    "doc_unsupported": N_(
+        "This type of file (%(kind)s) is not supported. Send a PDF, DOCX, ODT, PPTX, XLSX, ODS, "
+        "CSV, HTML, TXT, Markdown or EML file."),
+    "doc_encrypted": N_(
+        "The document is protected by a password. Remove the protection and send it again."),
+    "doc_corrupt": N_("The file is damaged or is not a valid %(kind)s file."),
+    "doc_zip_bomb": N_(
+        "The file would unpack to %(size)s bytes (the limit is %(limit)s): it was refused as a "
+        "possible ZIP bomb."),
+    "doc_no_text": N_("No text was found in this document."),
+    "doc_scan_unreadable": N_(
+        "This document is a scan, but no text could be recognised in it. Send a clearer scan or "
+        "a version with text."),
+    "doc_ocr_unavailable": N_(
+        "This document is a scan and text recognition (OCR) is not installed on the server. "
+        "Ask your administrator."),
+    "doc_type_mismatch": N_(
+        "The file name says %(declared)s but the file is a %(detected)s file; it was read as "
+        "%(detected)s."),
 }
 
 

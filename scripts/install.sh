@@ -7,7 +7,8 @@ profile="${1:-runtime}"
 PYTHON="${PYTHON:-python3}"
 VENV=.venv
 
-system_packages="fonts-dejavu-core"
+# tesseract-ocr (+ French and English data): OCR of scanned PDF pages (civique/documents/pdf.py).
+system_packages="fonts-dejavu-core tesseract-ocr tesseract-ocr-fra tesseract-ocr-eng"
 if [ "$profile" = "dev" ]; then
   system_packages="$system_packages chromium"
 fi

@@ -1,0 +1,1 @@
+"""Documents: parsing with positions, chunking (later: collections, ingestion, search)."""
