@@ -21,6 +21,7 @@ from civique.auth.routes import router as auth_router
 from civique.chat.routes import router as chat_router
 from civique.chat.service import ChatStreamer
 from civique.db.engine import make_engine, make_session_factory
+from civique.documents.routes import router as documents_router
 from civique.errors import UserError
 from civique.i18n import gettext, load_catalogs
 from civique.llm.gateway import Gateway
@@ -72,7 +73,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _add_middlewares(app, settings)
     _add_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    routers = (ops_router, auth_router, chat_router, orgs_router, platform_router, api_router)
+    routers = (
+        ops_router,
+        auth_router,
+        chat_router,
+        documents_router,
+        orgs_router,
+        platform_router,
+        api_router,
+    )
     for router in (*routers, *oidc_routers(app, settings)):
         app.include_router(router)
 

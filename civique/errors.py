@@ -73,6 +73,10 @@ MESSAGES: dict[str, str] = {
     "doc_type_mismatch": N_(
         "The file name says %(declared)s but the file is a %(detected)s file; it was read as "
         "%(detected)s."),
+    "scope_invalid": N_("Unknown collection scope."),
+    "right_invalid": N_("The right must be read or write."),
+    "collection_team_required": N_("Choose the team of a team collection."),
+    "collection_no_unit": N_("You belong to no unit, so you cannot create a unit collection."),
 }
 
 

@@ -25,6 +25,8 @@ from civique.auth.passwords import hash_password
 from civique.auth.service import create_api_token, create_user
 from civique.chat.models import Conversation, Message
 from civique.db.registry import Base
+from civique.documents import service as documents
+from civique.documents.models import CollectionShare
 from civique.orgs.models import Team, TeamMember, Unit
 from civique.orgs.service import create_organisation
 from tests.helpers import Tenant, csrf_of, login, make_tenant
@@ -47,9 +49,11 @@ PARAM_KINDS = {
     "team_id": "team",
     "token_id": "token",
     "org_id": "org",
+    "collection_id": "collection",
+    "share_id": "share",
 }
 NOT_IDS = {"model_id"}
-PERSONAL = {"conversation", "message", "token"}
+PERSONAL = {"conversation", "message", "token", "collection", "share"}
 
 # Every route taking an object id (in its path or its form), with a form that is valid for the
 # owner, so that only the ownership check can refuse it. The positive control proves it.
@@ -80,6 +84,25 @@ ROUTES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/admin/teams/{team_id}/members"): {"user_id": Obj("user")},
     ("POST", "/admin/teams/{team_id}/members/{user_id}/remove"): {},
     ("POST", "/platform/orgs/{org_id}/active"): {"active": "0"},
+    # An organisation-wide collection: only an administrator may create one, and the team
+    # field (used by team collections) must still be a team of the caller's organisation.
+    ("POST", "/collections"): {
+        "name": "Collection intruse",
+        "scope": "organisation",
+        "team_id": Obj("team"),
+    },
+    ("GET", "/collections/{collection_id}"): {},
+    ("POST", "/collections/{collection_id}/rename"): {"name": "Renommée par un intrus"},
+    ("POST", "/collections/{collection_id}/delete"): {},
+    ("POST", "/collections/{collection_id}/shares/team"): {
+        "team_id": Obj("team"),
+        "right": "write",
+    },
+    ("POST", "/collections/{collection_id}/shares/unit"): {
+        "unit_id": Obj("unit"),
+        "right": "write",
+    },
+    ("POST", "/collections/{collection_id}/shares/{share_id}/delete"): {},
 }
 
 # Routes with a path parameter that is not an object of an organisation.
@@ -181,6 +204,7 @@ class World:
         self.a = make_tenant(db, "alpha")
         self.b = make_tenant(db, "beta")
         self.counter = itertools.count()
+        self.last_collection = 0  # the fresh collection a fresh share belongs to
         self.objects = {"a": self._objects(self.a), "b": self._objects(self.b)}
         self.clients: dict[str, tuple[TestClient, str]] = {}
 
@@ -196,7 +220,11 @@ class World:
         self.db.add(TeamMember(team_id=team.id, user_id=tenant.users["validator"].id))
         conversation, message = self._conversation(tenant, marker)
         _token, _ = create_api_token(self.db, owner, f"Jeton {marker}")
+        collection = documents.create_collection(self.db, owner, f"Collection {marker}", "personal")
+        share = documents.share(self.db, owner, collection.id, "read", team_id=team.id)
         return {
+            "collection": collection.id,
+            "share": share.id,
             "conversation": conversation,
             "message": message,
             "token": _token.id,
@@ -231,6 +259,20 @@ class World:
         if kind in ("conversation", "message"):
             conv, reply = self._conversation(self.a, f"frais {n}")
             return conv if kind == "conversation" else reply
+        if kind == "collection":
+            owner = self.a.users["agent"]
+            self.last_collection = documents.create_collection(
+                self.db, owner, f"Frais {n}", "personal"
+            ).id
+            return self.last_collection
+        if kind == "share":  # on the collection made just before for the same route
+            unit = Unit(org_id=self.a.org.id, name=f"Frais {n}")
+            self.db.add(unit)
+            self.db.flush()
+            row = CollectionShare(collection_id=self.last_collection, unit_id=unit.id)
+            self.db.add(row)
+            self.db.commit()
+            return row.id
         if kind == "token":
             return create_api_token(self.db, self.a.users["agent"], f"frais {n}")[0].id
         if kind == "user":
@@ -421,6 +463,7 @@ def test_pages_and_api_of_another_organisation_never_show_its_names(world: World
     assert "Unité Zq7" in client.get("/admin/units").text
     agent, _ = world.client("a:agent")
     assert "Dossier Zq7" in agent.get("/").text
+    assert "Collection Zq7" in agent.get("/collections").text
 
 
 def test_the_matrix_fails_on_a_route_it_does_not_know(app: FastAPI) -> None:

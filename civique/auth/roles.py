@@ -23,6 +23,7 @@ _ADMINS = {Role.ORG_ADMIN, Role.PLATFORM_ADMIN}
 
 ACTIONS: dict[str, frozenset[Role]] = {
     "chat.use": frozenset(ALL_ROLES),
+    "documents.use": frozenset(ALL_ROLES),
     "api.use": frozenset(ALL_ROLES),
     "account.manage": frozenset(ALL_ROLES),
     "org.manage": frozenset(_ADMINS),
