@@ -67,6 +67,19 @@ def test_mixed_pdf_ocrs_only_the_image_page() -> None:
     assert "Arrêté municipal" in document.sections[1].text
 
 
+def test_pdfs_parse_correctly_in_parallel_threads() -> None:
+    # PDFium is not thread-safe: parse.py serialises calls into it, so threads must not crash.
+    from concurrent.futures import ThreadPoolExecutor
+
+    documents = [files.pdf_pages([f"Document {n}, page {p}." for p in (1, 2, 3)])
+                 for n in range(6)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        parsed = list(pool.map(lambda d: parse(d, "x.pdf", LIMITS), documents * 3))
+    for number, document in enumerate(parsed):
+        assert [s.text for s in document.sections] == [
+            f"Document {number % 6}, page {p}." for p in (1, 2, 3)]
+
+
 def test_scan_without_text_is_refused() -> None:
     from PIL import Image, ImageDraw
 
