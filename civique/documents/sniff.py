@@ -49,7 +49,10 @@ _EML_HEADER = re.compile(
     rb"^(Return-Path|Received|From|To|Subject|Date|Message-ID|MIME-Version|Delivered-To|"
     rb"X-[A-Za-z-]+|Content-Type|Reply-To|Cc):[ \t]", re.IGNORECASE)
 _HTML_START = re.compile(
-    rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body)\b",
+    # A page, or a fragment exported by a CMS that starts with a block element.
+    rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*"
+    rb"<(!doctype\s+html|html|head|body|meta|title|"
+    rb"p|div|h[1-6]|table|ul|ol|section|article|main)\b",
     re.IGNORECASE | re.DOTALL)
 
 

@@ -186,6 +186,14 @@ def test_html_drops_scripts_and_styles_and_splits_at_headings() -> None:
     assert "Déclarez la naissance sous 5 jours." in document.sections[0].text
 
 
+def test_html_fragment_is_recognised() -> None:
+    fragment = "<h2>Horaires</h2>\n<p>La mairie ouvre le lundi &agrave; 8&nbsp;h.</p>"
+    document = parse(fragment.encode(), "export.txt", LIMITS)
+    assert document.media_type == sniff.HTML
+    assert document.sections[0].label == "Horaires"
+    assert "La mairie ouvre le lundi à 8\u00a0h." in document.sections[0].text
+
+
 def test_markdown_splits_at_headings_and_plain_text_is_one_section() -> None:
     markdown = "# Guide\n\nIntro.\n\n## Horaires\n\nLa mairie ouvre à 8 h 30.\n"
     document = parse(markdown.encode(), "guide.md", LIMITS)
