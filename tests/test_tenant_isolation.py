@@ -103,6 +103,7 @@ ROUTES: dict[tuple[str, str], dict[str, Any]] = {
         "right": "write",
     },
     ("POST", "/collections/{collection_id}/shares/{share_id}/delete"): {},
+    ("GET", "/api/v1/collections/{collection_id}"): {},
 }
 
 # Routes with a path parameter that is not an object of an organisation.

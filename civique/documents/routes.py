@@ -1,4 +1,4 @@
-"""Collection pages: the list with the creation form, and one collection with its shares."""
+"""Collection pages (list, creation, one collection with its shares) and the read-only API."""
 
 from __future__ import annotations
 
@@ -11,14 +11,16 @@ from sqlalchemy.orm import Session
 from civique.auth.models import User
 from civique.auth.roles import can
 from civique.documents import service
+from civique.documents.schemas import CollectionSummary
 from civique.errors import N_, NotFound, UserError
 from civique.i18n import gettext
 from civique.orgs.pages import done, failed, page
 from civique.orgs.service import list_teams, list_units
-from civique.web.deps import DB, check_csrf, require
+from civique.web.deps import DB, check_csrf, require, require_api
 
 router = APIRouter()
 Member = Annotated[User, Depends(require("documents.use"))]
+ApiMember = Annotated[User, Depends(require_api("documents.use"))]
 Csrf = [Depends(check_csrf)]
 ShortText = Annotated[str, Form(max_length=1000)]
 LongText = Annotated[str, Form(max_length=4000)]
@@ -210,3 +212,18 @@ def unshare(request: Request, user: Member, db: DB, collection_id: int, share_id
     """Stop sharing the collection with a team or unit."""
     service.unshare(db, user, collection_id, share_id)
     return done(request, f"/collections/{collection_id}", gettext("Sharing updated."))
+
+
+# API -------------------------------------------------------------------------------------------
+
+
+@router.get("/api/v1/collections", tags=["Documents"])
+def api_collections(user: ApiMember, db: DB) -> dict[str, Any]:
+    """The collections the caller may read, with the caller's right on each."""
+    return {"object": "list", "data": service.list_collections(db, user)}
+
+
+@router.get("/api/v1/collections/{collection_id}", tags=["Documents"])
+def api_collection(user: ApiMember, db: DB, collection_id: int) -> CollectionSummary:
+    """One collection the caller may read (404 for any other)."""
+    return service.collection_summary(db, user, collection_id)

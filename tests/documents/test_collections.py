@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civique.auth.models import User
+from civique.auth.service import create_api_token
 from civique.documents import service
 from civique.documents.models import Collection, CollectionShare
 from civique.errors import Forbidden, NotFound, UserError
@@ -309,3 +310,27 @@ def test_pages_in_french_and_hidden_from_other_users(app: object, org: Org) -> N
         page = client.get("/collections")
         assert "Collections de documents" in page.text and "Carnet privé" not in page.text
         assert client.get(f"/collections/{notes.id}").status_code == 404
+
+
+def test_api_lists_readable_collections_only(app: object, org: Org) -> None:
+    made = _collections(org)
+    token = create_api_token(org.db, org.people["teammate"], "Lecture")[1]
+    outsider = create_api_token(org.db, org.outsider, "Intrus")[1]
+    with TestClient(app) as client:  # type: ignore[arg-type]
+        headers = {"Authorization": f"Bearer {token}"}
+        listed = client.get("/api/v1/collections", headers=headers).json()["data"]
+        assert {c["id"] for c in listed} == {
+            made[s].id for s, who in READERS.items() if "teammate" in who
+        }
+        rights = {c["scope"]: c["right"] for c in listed}
+        assert rights == {"team": "write", "organisation": "read", "public": "read"}
+        one = client.get(f"/api/v1/collections/{made['team'].id}", headers=headers)
+        assert one.status_code == 200 and one.json()["name"] == "Dossiers PLU"
+        hidden = client.get(f"/api/v1/collections/{made['personal'].id}", headers=headers)
+        assert hidden.status_code == 404 and hidden.json()["error"]["code"] == "not_found"
+        foreign = {"Authorization": f"Bearer {outsider}"}
+        assert client.get("/api/v1/collections", headers=foreign).json()["data"] == []
+        assert (
+            client.get(f"/api/v1/collections/{made['organisation'].id}", headers=foreign)
+        ).status_code == 404
+        assert client.get("/api/v1/collections").status_code == 401
