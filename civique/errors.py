@@ -50,6 +50,9 @@ MESSAGES: dict[str, str] = {
     "oidc_no_org": N_("Your account is not linked to any organisation of this instance."),
     "account_inactive": N_("This account is deactivated."),
     "token_name": N_("Give the token a name (1 to 100 characters)."),
+    "holds_collections": N_(
+        "It still holds %(count)s document collections: delete them or ask their owners first."
+    ),
     "too_many_inputs": N_("Too many texts in one request: %(count)s, the limit is %(limit)s."),
     "doc_empty": N_("The file is empty."),
     "doc_too_big": N_("The file is too big: %(size)s bytes, the limit is %(limit)s bytes."),

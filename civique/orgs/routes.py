@@ -267,7 +267,13 @@ def create_unit(request: Request, actor: OrgAdmin, db: DB, name: ShortText = "")
 @router.post("/admin/units/{unit_id}/delete", dependencies=Csrf)
 def delete_unit(request: Request, actor: OrgAdmin, db: DB, unit_id: int) -> Response:
     """Remove a unit; its users and teams stay, without unit."""
-    service.delete_unit(db, actor, unit_id)
+    try:
+        service.delete_unit(db, actor, unit_id)
+    except UserError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        status, message = failed(db, exc)
+        return _units_page(request, db, actor, status, error=message)
     return done(request, "/admin/units", gettext("The unit was deleted."))
 
 
@@ -341,7 +347,13 @@ def team_page(request: Request, actor: OrgAdmin, db: DB, team_id: int) -> Respon
 @router.post("/admin/teams/{team_id}/delete", dependencies=Csrf)
 def delete_team(request: Request, actor: OrgAdmin, db: DB, team_id: int) -> Response:
     """Remove a team and its memberships."""
-    service.delete_team(db, actor, team_id)
+    try:
+        service.delete_team(db, actor, team_id)
+    except UserError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        status, message = failed(db, exc)
+        return _teams_page(request, db, actor, status, error=message)
     return done(request, "/admin/teams", gettext("The team was deleted."))
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from civique.auth.models import User
 from civique.auth.roles import ALL_ROLES, Role, can
 from civique.auth.service import active_admins, create_user, issue_link, normalise_email
+from civique.documents.models import Collection
 from civique.errors import Forbidden, NotFound, UserError
 from civique.llm.types import ModelInfo
 from civique.orgs.models import Organisation, OrgModel, Team, TeamMember, Unit
@@ -144,7 +145,9 @@ def create_unit(session: Session, actor: User, name: str) -> Unit:
 def delete_unit(session: Session, actor: User, unit_id: int) -> None:
     """Remove a unit (its users and teams stay, without unit)."""
     _require(actor, "org.manage")
-    session.delete(org_unit(session, actor, unit_id))
+    unit = org_unit(session, actor, unit_id)
+    _refuse_if_collections(session, Collection.unit_id == unit.id)
+    session.delete(unit)
     session.commit()
 
 
@@ -179,8 +182,17 @@ def create_team(session: Session, actor: User, name: str, unit_id: int | None = 
 def delete_team(session: Session, actor: User, team_id: int) -> None:
     """Remove a team and its memberships."""
     _require(actor, "org.manage")
-    session.delete(org_team(session, actor, team_id))
+    team = org_team(session, actor, team_id)
+    _refuse_if_collections(session, Collection.team_id == team.id)
+    session.delete(team)
     session.commit()
+
+
+def _refuse_if_collections(session: Session, condition: ColumnElement[bool]) -> None:
+    """Deleting a team or unit would cascade to the collections it holds: refuse instead."""
+    held = session.scalar(select(func.count()).where(condition)) or 0
+    if held:
+        raise UserError("holds_collections", 409, count=held)
 
 
 def team_members(session: Session, actor: User, team_id: int) -> list[User]:
