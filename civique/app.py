@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
@@ -83,6 +84,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         api_router,
     )
     for router in (*routers, *oidc_routers(app, settings)):
+        for route in router.routes:  # the OpenAPI document describes the JSON API, not pages
+            if isinstance(route, APIRoute):
+                route.include_in_schema = route.path.startswith("/api/")
         app.include_router(router)
 
     @app.get("/docs", include_in_schema=False)

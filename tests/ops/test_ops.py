@@ -106,3 +106,9 @@ def test_expired_session_on_a_form_returns_to_the_page(client: TestClient) -> No
         "/chat/3/messages", headers={"referer": "https://evil.example/x"}, follow_redirects=False
     )
     assert foreign.headers["location"] == "/login?next=/"
+
+
+def test_openapi_describes_only_the_json_api(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    assert paths and all(path.startswith("/api/") for path in paths)
+    assert {"/api/v1/models", "/api/v1/embeddings"} <= set(paths)
