@@ -14,7 +14,7 @@ from civique.documents import service
 from civique.documents.schemas import CollectionSummary
 from civique.errors import N_, NotFound, UserError
 from civique.i18n import gettext
-from civique.orgs.pages import done, failed, page
+from civique.orgs.pages import done, failed, optional_id, page
 from civique.orgs.service import list_teams, list_units
 from civique.web.deps import DB, check_csrf, require, require_api
 
@@ -33,16 +33,6 @@ SCOPE_LABELS = {
     "public": N_("Public (citizen assistant)"),
 }
 RIGHT_LABELS = {"read": N_("Read"), "write": N_("Read and add documents"), "manage": N_("Manage")}
-
-
-def _optional_id(value: str) -> int | None:
-    """An id chosen in a select: empty means none; anything else must be a number."""
-    value = value.strip()
-    if not value:
-        return None
-    if not value.isdigit():
-        raise NotFound()
-    return int(value)
 
 
 def _labels() -> dict[str, Any]:
@@ -91,7 +81,7 @@ def create_collection(
     """Create a collection owned by the user."""
     try:
         collection = service.create_collection(
-            db, user, name, scope, description, _optional_id(team_id)
+            db, user, name, scope, description, optional_id(team_id)
         )
     except UserError as exc:
         if exc.status in (403, 404):
@@ -201,7 +191,7 @@ def share_with_unit(
 
 
 def _required_id(value: str) -> int:
-    chosen = _optional_id(value)
+    chosen = optional_id(value)
     if chosen is None:
         raise NotFound()
     return chosen

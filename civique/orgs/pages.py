@@ -8,7 +8,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from civique.errors import UserError, error_message
+from civique.errors import NotFound, UserError, error_message
 from civique.llm.types import ModelInfo
 from civique.web.deps import render
 
@@ -36,3 +36,13 @@ def failed(db: Session, exc: UserError) -> tuple[int, str]:
 def registry_models(request: Request) -> list[ModelInfo]:
     """Every model the instance serves."""
     return list(request.app.state.gateway.registry.models())
+
+
+def optional_id(value: str) -> int | None:
+    """An id chosen in a select: empty means none; anything else must be a number."""
+    value = value.strip()
+    if not value:
+        return None
+    if not value.isdigit():
+        raise NotFound()
+    return int(value)

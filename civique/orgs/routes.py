@@ -14,7 +14,7 @@ from civique.errors import N_, NotFound, UserError
 from civique.i18n import gettext
 from civique.orgs import service
 from civique.orgs.models import Organisation
-from civique.orgs.pages import done, failed, page, registry_models
+from civique.orgs.pages import done, failed, optional_id, page, registry_models
 from civique.web.deps import DB, AppSettings, check_csrf, require
 
 router = APIRouter()
@@ -54,16 +54,6 @@ def logo(user: Member, db: DB) -> Response:
 
 
 # Helpers ---------------------------------------------------------------------------------------
-
-
-def _optional_id(value: str) -> int | None:
-    """An id chosen in a select: empty means none; anything else must be a number."""
-    value = value.strip()
-    if not value:
-        return None
-    if not value.isdigit():
-        raise NotFound()
-    return int(value)
 
 
 def _grantable_roles(actor: User) -> list[Role]:
@@ -141,7 +131,7 @@ def create_user(
     form = {"name": name, "email": email, "role": role, "unit_id": unit_id}
     try:
         user, link = service.invite_user(
-            db, settings, actor, email, name, role, _optional_id(unit_id)
+            db, settings, actor, email, name, role, optional_id(unit_id)
         )
     except UserError as exc:
         status, message = failed(db, exc)
@@ -192,7 +182,7 @@ def move_user(
 ) -> Response:
     """Move the user to another unit (or none)."""
     try:
-        service.set_unit(db, actor, user_id, _optional_id(unit_id))
+        service.set_unit(db, actor, user_id, optional_id(unit_id))
     except UserError as exc:
         status, message = failed(db, exc)
         return _user_page(request, db, actor, user_id, status, error=message)
@@ -309,7 +299,7 @@ def create_team(
 ) -> Response:
     """Add a team, optionally in a unit."""
     try:
-        team = service.create_team(db, actor, name, _optional_id(unit_id))
+        team = service.create_team(db, actor, name, optional_id(unit_id))
     except UserError as exc:
         status, message = failed(db, exc)
         form = {"name": name, "unit_id": unit_id}
@@ -362,7 +352,7 @@ def add_member(
     request: Request, actor: OrgAdmin, db: DB, team_id: int, user_id: ShortText = ""
 ) -> Response:
     """Add a user of the organisation to the team."""
-    chosen = _optional_id(user_id)
+    chosen = optional_id(user_id)
     if chosen is None:
         raise NotFound()
     service.set_membership(db, actor, team_id, chosen, True)
