@@ -15,19 +15,11 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from civique.demo import create_demo
 from civique.llm.model_files import QWEN_FILENAME
 from civique.settings import Settings
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.live import serve_in_thread
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 DEMO_AGENT = "agent@exemple.test"
 DESKTOP = {"width": 1280, "height": 800}
 MOBILE = {"width": 390, "height": 844}
