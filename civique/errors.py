@@ -76,6 +76,18 @@ MESSAGES: dict[str, str] = {
     "doc_type_mismatch": N_(
         "The file name says %(declared)s but the file is a %(detected)s file; it was read as "
         "%(detected)s."),
+    "doc_language": N_(
+        "The document is written in a language that is not supported (%(language)s). Ask your "
+        "administrator to add it, or send a version in French or English."),
+    "doc_duplicate": N_("This file is already in the collection, as “%(title)s”."),
+    "upload_too_many": N_("Too many files at once: %(count)s, the limit is %(limit)s."),
+    "upload_too_big": N_("The upload is too big: the limit is %(limit)s bytes in one sending."),
+    "upload_no_file": N_("Choose at least one file to send."),
+    "search_empty": N_("Type what you are looking for."),
+    "search_too_long": N_("The search is too long: at most %(limit)s characters."),
+    "index_model_mismatch": N_(
+        "The document index was built with the embedding model %(model)s, not %(wanted)s. An "
+        "administrator must run `civique reindex`."),
     "scope_invalid": N_("Unknown collection scope."),
     "right_invalid": N_("The right must be read or write."),
     "collection_team_required": N_("Choose the team of a team collection."),

@@ -185,6 +185,45 @@ class Settings(BaseSettings):
         "it is read).",
     )
 
+    # Documents
+    documents_embedding_model: str = Field(
+        default="embedded/multilingual-e5-small",
+        description="Embedding model of the document index (changing it needs `civique reindex`).",
+    )
+    documents_max_file_bytes: int = Field(
+        default=50 * 1024 * 1024, description="Largest document file accepted."
+    )
+    documents_max_upload_bytes: int = Field(
+        default=200 * 1024 * 1024,
+        description="Largest upload request (several files or a ZIP), refused before it is read.",
+    )
+    documents_max_files: int = Field(
+        default=500, description="Most files in one upload (ZIP members included)."
+    )
+    documents_max_pages: int = Field(default=2000, description="Most pages in one document.")
+    documents_max_decompressed_bytes: int = Field(
+        default=300 * 1024 * 1024,
+        description="Largest unpacked size of a ZIP upload or an office file (ZIP bombs).",
+    )
+    documents_ocr: bool = Field(default=True, description="Recognise text in scanned pages.")
+    documents_languages: list[str] = Field(
+        default_factory=lambda: ["fr", "en", "de", "it"],
+        description="Document languages accepted (ISO 639-1); others are refused with a message.",
+    )
+    documents_embed_batch: int = Field(
+        default=16, description="Chunks embedded per model call during ingestion."
+    )
+    documents_lease_seconds: int = Field(
+        default=120,
+        description="How long an ingestion job holds a document before another worker may "
+        "resume it (after a crash or restart).",
+    )
+    jobs_in_process: bool = Field(
+        default=True,
+        description="Run the job worker inside `civique serve` (set false when running "
+        "`civique worker` processes).",
+    )
+
     # Ops
     log_level: str = Field(default="INFO", description="Logging level.")
     log_json: bool = Field(default=True, description="Emit logs as JSON lines.")

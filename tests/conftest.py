@@ -82,6 +82,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         fake_provider_enabled=True,
         embedded_enabled=False,
         embedded_embeddings_enabled=False,
+        documents_embedding_model="fake/embed",
+        jobs_in_process=False,
         log_json=False,
         log_level="WARNING",
     )

@@ -20,6 +20,9 @@ def make_engine(url: str, echo: bool = False) -> Engine:
             connect_args={"check_same_thread": False, "timeout": 30},
         )
         event.listen(engine, "connect", _sqlite_pragmas)
+        from civique.documents.index_sqlite import install  # sqlite-vec on every connection
+
+        install(engine)
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
 

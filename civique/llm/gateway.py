@@ -172,13 +172,15 @@ class Gateway:
             usage.finish_reason if usage else "stop",
         )
 
-    async def embed(self, ctx: CallContext, model_id: str, inputs: list[str]) -> EmbeddingResult:
-        """Embed texts and record the call."""
+    async def embed(
+        self, ctx: CallContext, model_id: str, inputs: list[str], purpose: str = "passage"
+    ) -> EmbeddingResult:
+        """Embed texts (`purpose`: passage or query) and record the call."""
         info = await asyncio.to_thread(self._authorise, ctx, model_id, "embedding")
         provider, native = self.registry.provider_for(model_id)
         started = time.perf_counter()
         try:
-            result = await provider.embed(native, inputs)
+            result = await provider.embed(native, inputs, purpose)
         except ProviderError as exc:
             outcome = CallOutcome("error", latency_ms=_ms_since(started), error=exc.code)
             await asyncio.to_thread(self._record, ctx, info, "embedding", outcome, None, None)

@@ -114,8 +114,10 @@ class Provider(Protocol):
         """An async iterator of `ProviderEvent`, ending with one `Usage`."""
         ...
 
-    async def embed(self, model: str, inputs: list[str]) -> EmbeddingResult:
-        """Embed texts."""
+    async def embed(
+        self, model: str, inputs: list[str], purpose: str = "passage"
+    ) -> EmbeddingResult:
+        """Embed texts; `purpose` is `passage` (indexed text) or `query` (a search)."""
         ...
 
     async def transcribe(

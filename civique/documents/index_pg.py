@@ -1,0 +1,236 @@
+"""PostgreSQL index: tsvector (French stemming, accents folded by unaccent) and pgvector HNSW.
+
+Both tables reference `chunks` with ON DELETE CASCADE. Without the pgvector extension (Debian's
+PostgreSQL 15 has no package), vectors are stored as `real[]` and compared exactly in SQL: correct,
+but slow beyond ~100k chunks; `vector_mode` tells which is in use (shown by /readyz).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, text
+from sqlalchemy.orm import Session
+
+from civique.documents.index import Filters, IndexRow, query_terms
+
+_CONFIG = "civique_fr"
+_SEARCH_DDL = (
+    "CREATE EXTENSION IF NOT EXISTS unaccent",
+    "DO $$ BEGIN "
+    f"IF NOT EXISTS (SELECT 1 FROM pg_ts_config WHERE cfgname = '{_CONFIG}') THEN "
+    f"CREATE TEXT SEARCH CONFIGURATION {_CONFIG} (COPY = french); "
+    f"ALTER TEXT SEARCH CONFIGURATION {_CONFIG} ALTER MAPPING FOR hword, hword_part, word "
+    "WITH unaccent, french_stem; END IF; END $$",
+    "CREATE TABLE IF NOT EXISTS chunk_search ("
+    "chunk_id INTEGER PRIMARY KEY REFERENCES chunks(id) ON DELETE CASCADE, "
+    "collection_id INTEGER NOT NULL, tsv tsvector NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS ix_chunk_search_tsv ON chunk_search USING gin (tsv)",
+    "CREATE INDEX IF NOT EXISTS ix_chunk_search_collection ON chunk_search (collection_id)",
+)
+
+
+_VECTOR_FROM = (
+    "SELECT cv.chunk_id FROM chunk_vectors cv "
+    "JOIN chunks c ON c.id = cv.chunk_id JOIN document_versions v ON v.id = c.version_id "
+)
+
+
+def _vector_ddl(dimension: int, pgvector: bool) -> tuple[str, ...]:
+    column = f"vector({dimension})" if pgvector else "real[]"
+    ddl = [
+        "CREATE TABLE IF NOT EXISTS chunk_vectors ("
+        "chunk_id INTEGER PRIMARY KEY REFERENCES chunks(id) ON DELETE CASCADE, "
+        "collection_id INTEGER NOT NULL, document_id INTEGER NOT NULL, media_type TEXT, "
+        f"day INTEGER NOT NULL, embedding {column} NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS ix_chunk_vectors_collection ON chunk_vectors (collection_id)",
+    ]
+    if pgvector:
+        ddl.append(
+            "CREATE INDEX IF NOT EXISTS ix_chunk_vectors_hnsw ON chunk_vectors "
+            "USING hnsw (embedding vector_ip_ops)"
+        )
+    return tuple(ddl)
+
+
+def _allowed_sql(session: Session, allowed: Select[int]) -> str:
+    """The access-rule subquery as SQL; its values are ids and scope names, never user input."""
+    return str(allowed.compile(session.get_bind(), compile_kwargs={"literal_binds": True}))
+
+
+def vector_mode(session: Session) -> str:
+    """`pgvector` when the extension can be used, else `exact` (real[] arrays)."""
+    found = session.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'vector'")).first()
+    if found:
+        return "pgvector"
+    available = session.execute(
+        text("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'")
+    ).first()
+    return "pgvector" if available else "exact"
+
+
+def _vector_literal(vector: list[float]) -> str:
+    return "[" + ",".join(f"{v:.7g}" for v in vector) + "]"
+
+
+class PostgresIndex:
+    """Keyword (ts_rank_cd) and vector (inner product; vectors are unit length) lookups."""
+
+    def ensure(self, session: Session) -> None:
+        """Create the text-search configuration and keyword table (idempotent)."""
+        if session.execute(text("SELECT to_regclass('chunk_search')")).scalar() is None:
+            # Concurrent first ingestions: one creates, the others wait on the lock, then see it.
+            session.execute(text("SELECT pg_advisory_xact_lock(4242001)"))
+            for ddl in _SEARCH_DDL:
+                session.execute(text(ddl))
+
+    def add_texts(self, session: Session, rows: list[tuple[IndexRow, str]]) -> None:
+        """Index chunk texts for keyword search."""
+        self.ensure(session)
+        session.execute(
+            text(
+                "INSERT INTO chunk_search(chunk_id, collection_id, tsv) "
+                f"VALUES (:id, :collection, to_tsvector('{_CONFIG}', :text)) "
+                "ON CONFLICT (chunk_id) DO NOTHING"
+            ),
+            [{"id": r.chunk_id, "collection": r.collection_id, "text": body} for r, body in rows],
+        )
+
+    def _ensure_vectors(self, session: Session, dimension: int) -> bool:
+        if session.execute(text("SELECT to_regclass('chunk_vectors')")).scalar() is not None:
+            return self._uses_pgvector(session)
+        session.execute(text("SELECT pg_advisory_xact_lock(4242002)"))
+        pgvector = vector_mode(session) == "pgvector"
+        if pgvector:
+            session.execute(text("CREATE EXTENSION IF NOT EXISTS vector"))
+        for ddl in _vector_ddl(dimension, pgvector):
+            session.execute(text(ddl))
+        return pgvector
+
+    def _uses_pgvector(self, session: Session) -> bool:
+        kind = session.execute(
+            text(
+                "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+                "WHERE attrelid = 'chunk_vectors'::regclass AND attname = 'embedding'"
+            )
+        ).scalar()
+        return str(kind).startswith("vector")
+
+    def add_vectors(self, session: Session, rows: list[tuple[IndexRow, list[float]]]) -> None:
+        """Store vectors (pgvector when available, else real[])."""
+        if not rows:
+            return
+        pgvector = self._ensure_vectors(session, len(rows[0][1]))
+        cast = "CAST(:vector AS vector)" if pgvector else "CAST(:vector AS real[])"
+        session.execute(
+            text(
+                "INSERT INTO chunk_vectors"
+                "(chunk_id, collection_id, document_id, media_type, day, embedding) "
+                f"VALUES (:id, :collection, :document, :media, :day, {cast}) "
+                "ON CONFLICT (chunk_id) DO UPDATE SET embedding = EXCLUDED.embedding"
+            ),
+            [
+                {
+                    "id": r.chunk_id,
+                    "collection": r.collection_id,
+                    "document": r.document_id,
+                    "media": r.media_type,
+                    "day": r.day,
+                    "vector": _vector_literal(v)
+                    if pgvector
+                    else "{" + _vector_literal(v)[1:-1] + "}",
+                }
+                for r, v in rows
+            ],
+        )
+
+    def remove_versions(self, session: Session, version_ids: list[int]) -> None:
+        """Nothing to do: both tables cascade from `chunks`."""
+
+    def keyword(
+        self,
+        session: Session,
+        query: str,
+        allowed: Select[int],
+        filters: Filters,
+        limit: int,
+    ) -> list[int]:
+        """Any content word of `query` (French stems), ranked by cover density."""
+        terms = query_terms(query)
+        if (
+            not terms
+            or session.execute(text("SELECT to_regclass('chunk_search')")).scalar() is None
+        ):
+            return []
+        conditions, params = _filters_sql(filters, "s")
+        sql = (
+            f"WITH q AS (SELECT to_tsquery('{_CONFIG}', :expr) AS query) "
+            "SELECT s.chunk_id FROM chunk_search s JOIN chunks c ON c.id = s.chunk_id "
+            "JOIN document_versions v ON v.id = c.version_id, q "
+            f"WHERE s.tsv @@ q.query AND s.collection_id IN ({_allowed_sql(session, allowed)})"
+            f"{conditions} ORDER BY ts_rank_cd(s.tsv, q.query) DESC LIMIT :limit"
+        )
+        # Each term goes through plainto_tsquery's own parsing: quote-safe, stemmed, OR-joined.
+        expr = session.execute(
+            text(
+                "SELECT string_agg(q::text, ' | ') FROM ("
+                f"SELECT plainto_tsquery('{_CONFIG}', t) AS q FROM unnest(CAST(:terms AS text[])) t"
+                ") x WHERE q::text <> ''"
+            ),
+            {"terms": terms},
+        ).scalar()
+        if not expr:
+            return []
+        params.update(expr=expr, limit=limit)
+        return [r[0] for r in session.execute(text(sql), params)]
+
+    def nearest(
+        self,
+        session: Session,
+        vector: list[float],
+        allowed: Select[int],
+        filters: Filters,
+        limit: int,
+    ) -> list[int]:
+        """Nearest by inner product; HNSW with iterative scans so filters still fill `limit`."""
+        if session.execute(text("SELECT to_regclass('chunk_vectors')")).scalar() is None:
+            return []
+        conditions, params = _filters_sql(filters, "cv")
+        where = f"cv.collection_id IN ({_allowed_sql(session, allowed)}){conditions}"
+        if self._uses_pgvector(session):
+            session.execute(text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
+            session.execute(text("SET LOCAL hnsw.ef_search = 100"))
+            sql = (
+                _VECTOR_FROM
+                + f"WHERE {where} ORDER BY cv.embedding <#> CAST(:vector AS vector) LIMIT :limit"
+            )
+            params["vector"] = _vector_literal(vector)
+        else:
+            sql = (
+                _VECTOR_FROM
+                + f"WHERE {where} ORDER BY (SELECT sum(a * b) FROM unnest(cv.embedding, "
+                "CAST(:vector AS real[])) AS t(a, b)) DESC LIMIT :limit"
+            )
+            params["vector"] = "{" + _vector_literal(vector)[1:-1] + "}"
+        params["limit"] = limit
+        return [r[0] for r in session.execute(text(sql), params)]
+
+
+def _filters_sql(filters: Filters, alias: str) -> tuple[str, dict[str, Any]]:
+    """SQL conditions on versions `v` and chunks `c` for the optional filters."""
+    parts: list[str] = []
+    params: dict[str, Any] = {}
+    if filters.media_types:
+        parts.append("v.media_type = ANY(:media)")
+        params["media"] = list(filters.media_types)
+    if filters.since:
+        parts.append("v.created_at >= :since")
+        params["since"] = filters.since
+    if filters.until:
+        parts.append("v.created_at < (CAST(:until AS date) + 1)")
+        params["until"] = filters.until
+    if filters.document_ids:
+        parts.append("c.document_id = ANY(:docs)")
+        params["docs"] = list(filters.document_ids)
+    del alias  # conditions use the joined chunk and version rows in both queries
+    return "".join(f" AND {p}" for p in parts), params

@@ -1,0 +1,287 @@
+"""Ingestion of one document version: parse → sections and chunks → keyword index → embeddings.
+
+The database is the source of truth: a version in state queued/parsing/embedding is unfinished
+work. A worker takes it with a lease (`lease_until`) that it renews after each batch; after a crash
+or restart, `resume_stalled` hands versions whose lease ran out to a worker again, and the work goes
+on where it stopped (parsed sections and embedded chunks are kept). Every step is idempotent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, Executable, delete, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from civique.db.base import utcnow
+from civique.documents.chunk import chunk_sections
+from civique.documents.index import IndexRow, backend_for, check_model, unit
+from civique.documents.models import (
+    ACTIVE_STATES,
+    Chunk,
+    Document,
+    DocumentSection,
+    DocumentVersion,
+)
+from civique.documents.parse import parse
+from civique.documents.storage import FileStore
+from civique.documents.types import ParseLimits
+from civique.errors import UserError
+from civique.llm.gateway import CallContext, Gateway, GatewayError
+from civique.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IngestContext:
+    """What a worker needs to ingest: the database, the files, the model gateway, the settings."""
+
+    sessions: sessionmaker[Session]
+    store: FileStore
+    gateway: Gateway
+    settings: Settings
+
+
+def parse_limits(settings: Settings) -> ParseLimits:
+    """The parsing bounds configured in the settings."""
+    return ParseLimits(
+        max_bytes=settings.documents_max_file_bytes,
+        max_pages=settings.documents_max_pages,
+        max_decompressed_bytes=settings.documents_max_decompressed_bytes,
+        ocr=settings.documents_ocr,
+    )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _changed(session: Session, statement: Executable) -> int:
+    """Run an UPDATE and say how many rows it changed."""
+    return cast(CursorResult[Any], session.execute(statement)).rowcount
+
+
+def claim(session: Session, version_id: int, lease_seconds: int) -> DocumentVersion | None:
+    """Take an unfinished version whose lease is free or ran out; None if another worker has it."""
+    now = _now()
+    taken = _changed(
+        session,
+        update(DocumentVersion)
+        .where(
+            DocumentVersion.id == version_id,
+            DocumentVersion.status.in_(ACTIVE_STATES),
+            or_(DocumentVersion.lease_until.is_(None), DocumentVersion.lease_until < now),
+        )
+        .values(
+            lease_until=now + timedelta(seconds=lease_seconds),
+            attempts=DocumentVersion.attempts + 1,
+        ),
+    )
+    session.commit()
+    return session.get(DocumentVersion, version_id) if taken else None
+
+
+def _renew(session: Session, version_id: int, lease_seconds: int) -> bool:
+    """Extend the lease; False when the version was deleted or cancelled meanwhile."""
+    renewed = _changed(
+        session,
+        update(DocumentVersion)
+        .where(DocumentVersion.id == version_id, DocumentVersion.status.in_(ACTIVE_STATES))
+        .values(lease_until=_now() + timedelta(seconds=lease_seconds)),
+    )
+    return bool(renewed)
+
+
+def _fail(session: Session, version: DocumentVersion, exc: UserError) -> None:
+    version.status = "failed"
+    version.error_code = exc.code
+    version.error_params = {k: str(v) for k, v in exc.params.items()}
+    version.lease_until = None
+    version.finished_at = utcnow()
+    session.commit()
+
+
+def _index_row(version: DocumentVersion, chunk_id: int) -> IndexRow:
+    day = int(version.created_at.strftime("%Y%m%d")) if version.created_at else 0
+    return IndexRow(chunk_id, version.collection_id, version.document_id, version.media_type, day)
+
+
+def _parse_step(session: Session, ctx: IngestContext, version: DocumentVersion) -> None:
+    """Parse the file, store sections and chunks, index their words; state → embedding."""
+    version.status = "parsing"
+    session.commit()
+    parsed = parse(ctx.store.get(version.storage_key), version.filename, parse_limits(ctx.settings))
+    if parsed.language and parsed.language not in ctx.settings.documents_languages:
+        raise UserError("doc_language", language=parsed.language)
+    # A crash between here and the commit below leaves nothing half-written (one transaction).
+    session.execute(delete(DocumentSection).where(DocumentSection.version_id == version.id))
+    sections = [
+        DocumentSection(version_id=version.id, ordinal=i, page=s.page, label=s.label, text=s.text)
+        for i, s in enumerate(parsed.sections)
+    ]
+    session.add_all(sections)
+    chunks = [
+        Chunk(
+            org_id=version.org_id,
+            collection_id=version.collection_id,
+            document_id=version.document_id,
+            version_id=version.id,
+            ordinal=i,
+            section=c.section,
+            end_section=c.end_section,
+            page=c.page,
+            label=c.label,
+            start=c.start,
+            end=c.end,
+            text=c.text,
+        )
+        for i, c in enumerate(chunk_sections(parsed.sections))
+    ]
+    session.add_all(chunks)
+    session.flush()
+    backend_for(session).add_texts(session, [(_index_row(version, c.id), c.text) for c in chunks])
+    version.media_type = parsed.media_type
+    version.language = parsed.language
+    version.page_count = parsed.page_count
+    version.ocr_pages = list(parsed.ocr_pages)
+    version.notices = [{"code": n.code, "params": n.params} for n in parsed.notices]
+    version.progress_total = len(chunks)
+    version.progress_done = 0
+    version.status = "embedding"
+    document = session.get(Document, version.document_id)
+    if document is not None and version.number == 1 and parsed.title:
+        document.title = parsed.title[:300]
+    session.commit()
+
+
+def _embed_batch(session: Session, ctx: IngestContext, version: DocumentVersion) -> bool:
+    """Embed the next batch of chunks; False when none is left (or the version went away)."""
+    batch = session.scalars(
+        select(Chunk)
+        .where(Chunk.version_id == version.id, Chunk.embedded.is_(False))
+        .order_by(Chunk.ordinal)
+        .limit(ctx.settings.documents_embed_batch)
+    ).all()
+    if not batch:
+        return False
+    call = CallContext(
+        org_id=version.org_id,
+        user_id=version.created_by,
+        role="agent",
+        tool="documents.ingest",
+        channel="job",
+    )
+    model = ctx.settings.documents_embedding_model
+    session.rollback()  # no transaction held while the model works
+    result = asyncio.run(ctx.gateway.embed(call, model, [c.text for c in batch], "passage"))
+    ids = [c.id for c in batch]
+    marked = _changed(
+        session,
+        update(Chunk).where(Chunk.id.in_(ids), Chunk.embedded.is_(False)).values(embedded=True),
+    )
+    if marked != len(ids) or not _renew(session, version.id, ctx.settings.documents_lease_seconds):
+        session.rollback()  # deleted or cancelled while embedding: write nothing
+        return False
+    check_model(session, model, len(result.vectors[0]))
+    vectors = [unit(v) for v in result.vectors]
+    backend_for(session).add_vectors(
+        session, [(_index_row(version, c.id), v) for c, v in zip(batch, vectors, strict=True)]
+    )
+    session.execute(
+        update(DocumentVersion)
+        .where(DocumentVersion.id == version.id)
+        .values(progress_done=DocumentVersion.progress_done + len(ids))
+    )
+    session.commit()
+    return True
+
+
+def _finish(session: Session, ctx: IngestContext, version: DocumentVersion) -> None:
+    """Make this version the searchable one; older versions keep their file, lose their chunks."""
+    document = session.get(Document, version.document_id)
+    if document is None:
+        return
+    older = session.scalars(
+        select(DocumentVersion.id).where(
+            DocumentVersion.document_id == document.id,
+            DocumentVersion.id != version.id,
+            DocumentVersion.number < version.number,
+            DocumentVersion.status == "ready",
+        )
+    ).all()
+    if older:
+        backend_for(session).remove_versions(session, list(older))
+        session.execute(delete(Chunk).where(Chunk.version_id.in_(older)))
+        session.execute(
+            update(DocumentVersion).where(DocumentVersion.id.in_(older)).values(status="superseded")
+        )
+    version.status = "ready"
+    version.lease_until = None
+    version.finished_at = utcnow()
+    document.current_version_id = version.id
+    document.updated_at = utcnow()
+    session.commit()
+
+
+def process(ctx: IngestContext, version_id: int) -> str:
+    """Run (or resume) the ingestion of one version; returns the state it ended in."""
+    with ctx.sessions() as session:
+        version = claim(session, version_id, ctx.settings.documents_lease_seconds)
+        if version is None:
+            return "skipped"
+        try:
+            if version.status in ("queued", "parsing"):
+                _parse_step(session, ctx, version)
+            while _embed_batch(session, ctx, version):
+                pass
+            session.refresh(version)
+            if version.status != "embedding":
+                return version.status
+            remaining = session.scalar(
+                select(Chunk.id).where(Chunk.version_id == version.id, Chunk.embedded.is_(False))
+            )
+            if remaining is not None:
+                return "cancelled"
+            _finish(session, ctx, version)
+            return "ready"
+        except UserError as exc:
+            session.rollback()
+            _fail(session, version, exc)
+            return "failed"
+        except GatewayError as exc:
+            # The model is down or busy: keep the work, let the lease run out, retry later.
+            session.rollback()
+            log.warning("ingestion paused: embedding failed", extra={"code": exc.code})
+            return "paused"
+
+
+def stalled_versions(session: Session) -> list[int]:
+    """Unfinished versions no worker holds (never started, or their worker died)."""
+    return list(
+        session.scalars(
+            select(DocumentVersion.id)
+            .where(
+                DocumentVersion.status.in_(ACTIVE_STATES),
+                or_(DocumentVersion.lease_until.is_(None), DocumentVersion.lease_until < _now()),
+            )
+            .order_by(DocumentVersion.id)
+        ).all()
+    )
+
+
+def run_pending(ctx: IngestContext, enqueue: Callable[[int], object] | None = None) -> int:
+    """Hand every stalled version to `enqueue` (or process it here); how many were found."""
+    with ctx.sessions() as session:
+        found = stalled_versions(session)
+    for version_id in found:
+        if enqueue is not None:
+            enqueue(version_id)
+        else:
+            process(ctx, version_id)
+    return len(found)

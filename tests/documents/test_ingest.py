@@ -1,0 +1,117 @@
+"""Ingestion end to end on real files: parse → chunks → keyword and vector index → search."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from civique.demo_documents import demo_files
+from civique.documents import files, ingest, search
+from civique.documents.index import Filters
+from civique.documents.models import Chunk, Document, DocumentSection, DocumentVersion
+from civique.documents.service import create_collection
+from civique.documents.storage import FileStore
+from civique.llm.gateway import CallContext
+from tests.helpers import Tenant
+
+
+def _ctx(app: FastAPI, tmp_path: Path) -> ingest.IngestContext:
+    return ingest.IngestContext(
+        app.state.sessions, FileStore(tmp_path / "uploads"), app.state.gateway, app.state.settings
+    )
+
+
+def _index_rows(db: Session, table: str) -> int:
+    return int(db.execute(text(f"SELECT count(*) FROM {table}")).scalar() or 0)
+
+
+@pytest.fixture
+def loaded(
+    app: FastAPI, db: Session, tenant: Tenant, tmp_path: Path
+) -> tuple[int, ingest.IngestContext]:
+    """A collection holding the demo documents, ingested."""
+    agent = tenant.users["agent"]
+    collection = create_collection(db, agent, "Démo", "personal")
+    ctx = _ctx(app, tmp_path)
+    for name, data in demo_files():
+        outcome = files.add_file(db, ctx.store, ctx.settings, agent, collection.id, name, data)
+        assert outcome.status == "queued", outcome
+    assert ingest.run_pending(ctx) == len(demo_files())
+    return collection.id, ctx
+
+
+def test_every_demo_file_is_ready_with_chunks_and_vectors(
+    loaded: tuple[int, ingest.IngestContext], db: Session
+) -> None:
+    versions = db.scalars(select(DocumentVersion)).all()
+    assert {v.status for v in versions} == {"ready"}
+    assert all(v.progress_done == v.progress_total > 0 for v in versions)
+    chunks = db.scalar(select(func.count()).select_from(Chunk))
+    assert chunks and chunks >= len(versions)
+    pdf = next(v for v in versions if v.filename == "reglement-cimetiere.pdf")
+    assert pdf.page_count == 4
+    pages = set(db.scalars(select(Chunk.page).where(Chunk.version_id == pdf.id)).all())
+    assert pages == {1, 2, 3, 4}
+    assert _index_rows(db, "chunk_vectors") == chunks
+    docs = db.scalars(select(Document)).all()
+    assert all(d.current_version_id is not None for d in docs)
+
+
+def test_keyword_search_finds_the_page(
+    loaded: tuple[int, ingest.IngestContext], db: Session, tenant: Tenant
+) -> None:
+    agent = tenant.users["agent"]
+    hits = search.ranked(db, agent, "caution salle polyvalente", None, mode="keyword")
+    assert hits and hits[0].filename == "reglement-salle-polyvalente.pdf"
+    assert hits[0].page is not None
+
+
+def test_search_never_returns_another_users_personal_collection(
+    loaded: tuple[int, ingest.IngestContext], db: Session, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    strangers = (
+        tenant.users["validator"],
+        other_tenant.users["agent"],
+        other_tenant.users["org_admin"],
+    )
+    for user in strangers:
+        vector = asyncio.run(
+            search.embed_query(
+                loaded[1].gateway, CallContext(user.org_id, user.id, user.role), "fake/embed", "x"
+            )
+        )
+        assert search.ranked(db, user, "caution salle polyvalente", vector) == []
+
+
+def test_filters_narrow_by_type(
+    loaded: tuple[int, ingest.IngestContext], db: Session, tenant: Tenant
+) -> None:
+    agent = tenant.users["agent"]
+    docx = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    hits = search.ranked(db, agent, "inscription cantine", None, filters=Filters((docx,)))
+    assert hits and {h.media_type for h in hits} == {docx}
+
+
+def test_deleting_a_document_removes_it_everywhere(
+    loaded: tuple[int, ingest.IngestContext], db: Session, tenant: Tenant
+) -> None:
+    agent = tenant.users["agent"]
+    ctx = loaded[1]
+    document = db.scalar(select(Document).where(Document.filename == "collecte-dechets.pdf"))
+    assert document is not None
+    before = _index_rows(db, "chunk_vectors")
+    own = db.scalar(select(func.count()).select_from(Chunk).where(Chunk.document_id == document.id))
+    files.delete_document(db, ctx.store, agent, document.id)
+    left = select(func.count()).select_from(Chunk).where(Chunk.document_id == document.id)
+    assert db.scalar(left) == 0
+    assert db.scalar(select(func.count()).select_from(DocumentSection)) > 0
+    assert _index_rows(db, "chunk_vectors") == before - (own or 0)
+    assert search.ranked(db, agent, "encombrants déchetterie", None, mode="keyword") == [] or all(
+        h.document_id != document.id
+        for h in search.ranked(db, agent, "encombrants déchetterie", None, mode="keyword")
+    )
