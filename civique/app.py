@@ -25,6 +25,8 @@ from civique.db.engine import make_engine, make_session_factory
 from civique.documents.routes import router as documents_router
 from civique.errors import UserError
 from civique.i18n import gettext, load_catalogs
+from civique.jobs.queue import start_in_process
+from civique.jobs.tasks import register_all
 from civique.llm.gateway import Gateway
 from civique.llm.registry import build_registry
 from civique.ops.logs import configure_logging
@@ -49,10 +51,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     engine = make_engine(settings.sqlalchemy_url, settings.database_echo)
     sessions = make_session_factory(engine)
     gateway = Gateway(build_registry(settings), sessions, settings)
+    jobs = register_all(settings, sessions, gateway)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        consumer = start_in_process(jobs.queue) if settings.jobs_in_process else None
         yield
+        if consumer is not None:
+            consumer.stop()  # an ingestion cut short resumes from its lease at next start
         engine.dispose()
 
     app = FastAPI(
@@ -68,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessions = sessions
     app.state.gateway = gateway
+    app.state.jobs = jobs
     app.state.chat_streamer = ChatStreamer(sessions, gateway, settings)
     app.state.templates = make_templates()
 

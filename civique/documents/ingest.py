@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Executable, delete, or_, select, update
+from sqlalchemy import CursorResult, Executable, and_, delete, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from civique.db.base import utcnow
@@ -261,8 +261,32 @@ def process(ctx: IngestContext, version_id: int) -> str:
             return "paused"
 
 
-def stalled_versions(session: Session) -> list[int]:
-    """Unfinished versions no worker holds (never started, or their worker died)."""
+def stalled_versions(
+    session: Session, forgotten_after: timedelta = timedelta(hours=1)
+) -> list[int]:
+    """Unfinished versions whose worker died (lease ran out), or never taken for an hour
+    (their job was lost before reaching the queue); queued jobs themselves survive restarts."""
+    now = _now()
+    return list(
+        session.scalars(
+            select(DocumentVersion.id)
+            .where(
+                DocumentVersion.status.in_(ACTIVE_STATES),
+                or_(
+                    DocumentVersion.lease_until < now,
+                    and_(
+                        DocumentVersion.lease_until.is_(None),
+                        DocumentVersion.created_at < now - forgotten_after,
+                    ),
+                ),
+            )
+            .order_by(DocumentVersion.id)
+        ).all()
+    )
+
+
+def unfinished_versions(session: Session) -> list[int]:
+    """Every version not yet ingested and not held by a worker."""
     return list(
         session.scalars(
             select(DocumentVersion.id)
@@ -276,9 +300,9 @@ def stalled_versions(session: Session) -> list[int]:
 
 
 def run_pending(ctx: IngestContext, enqueue: Callable[[int], object] | None = None) -> int:
-    """Hand every stalled version to `enqueue` (or process it here); how many were found."""
+    """Re-enqueue stalled versions, or (without `enqueue`) ingest every unfinished one here."""
     with ctx.sessions() as session:
-        found = stalled_versions(session)
+        found = stalled_versions(session) if enqueue else unfinished_versions(session)
     for version_id in found:
         if enqueue is not None:
             enqueue(version_id)
