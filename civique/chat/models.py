@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from civique.db.base import Base, Timestamped, utcnow
@@ -42,3 +43,7 @@ class Message(Timestamped, Base):
     output_id: Mapped[int | None] = mapped_column(
         ForeignKey("output_records.id", ondelete="SET NULL"), default=None
     )
+    # Grounded answers: the verified citations shown under the reply (see chat/grounded.py).
+    citations: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=None)
+    # Grounded questions: the collections asked and what verification found (flags, not found).
+    grounding: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
