@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from civique.auth.models import User
 from civique.auth.passwords import hash_password
@@ -10,6 +11,9 @@ from civique.auth.roles import Role
 from civique.auth.service import check_password, create_user
 from civique.db.engine import make_engine, make_session_factory
 from civique.db.migrate import upgrade
+from civique.demo_documents import demo_files
+from civique.documents.models import Collection
+from civique.documents.service import create_collection
 from civique.llm.registry import build_registry
 from civique.orgs.models import Organisation, Team, TeamMember, Unit
 from civique.orgs.service import create_organisation, default_model_ids
@@ -18,6 +22,10 @@ from civique.settings import Settings
 DEMO_SLUG = "exemple"
 DEMO_NAME = "Commune d'Exemple"
 DEMO_PASSWORD = "exemple-demo-2026"
+DEMO_COLLECTION = "Documents de la commune"
+DEMO_COLLECTION_DESCRIPTION = (
+    "Règlements, démarches et FAQ de la Commune d'Exemple (documents de démonstration)."
+)
 DEMO_USERS = [
     ("agent@exemple.test", "Alice Agent", Role.AGENT, "État civil"),
     ("validateur@exemple.test", "Victor Validateur", Role.VALIDATOR, "État civil"),
@@ -75,8 +83,43 @@ def create_demo(settings: Settings) -> list[tuple[str, str, str]]:
                 if role in (Role.AGENT, Role.VALIDATOR):
                     session.add(TeamMember(team_id=team.id, user_id=user.id))
         session.commit()
+        admin = session.scalar(select(User).where(User.email == "admin@exemple.test"))
+        if admin is not None:
+            add_demo_documents(settings, sessions, admin)
     engine.dispose()
     return [(email, role.value, DEMO_PASSWORD) for email, _, role, _ in DEMO_USERS]
+
+
+def add_demo_documents(settings: Settings, sessions: sessionmaker[Session], admin: User) -> int:
+    """Fill the organisation-wide demo collection with the commune's documents and ingest them
+    now, so questions can be asked as soon as the server starts; returns the documents added."""
+    from civique.documents.files import add_file
+    from civique.documents.ingest import run_pending
+    from civique.jobs.tasks import register_all
+    from civique.llm.gateway import Gateway
+
+    with sessions() as session:
+        collection = session.scalar(
+            select(Collection).where(
+                Collection.org_id == admin.org_id, Collection.name == DEMO_COLLECTION
+            )
+        )
+        if collection is None:
+            collection = create_collection(
+                session, admin, DEMO_COLLECTION, "organisation", DEMO_COLLECTION_DESCRIPTION
+            )
+        jobs = register_all(
+            settings, sessions, Gateway(build_registry(settings), sessions, settings)
+        )
+        outcomes = [
+            add_file(session, jobs.ingest.store, settings, admin, collection.id, name, data)
+            for name, data in demo_files()
+        ]
+    added = sum(1 for o in outcomes if o.status == "queued")
+    if added:
+        print(f"Indexing the {added} demo documents of '{DEMO_COLLECTION}'…", flush=True)
+    run_pending(jobs.ingest)
+    return added
 
 
 def print_logins(rows: list[tuple[str, str, str]]) -> None:

@@ -1,4 +1,5 @@
-"""The `civique` command: migrate, demo (idempotent), create-admin, prepare-models."""
+"""The `civique` command: migrate, demo (idempotent, with its indexed documents), create-admin,
+prepare-models."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from sqlalchemy import func, select
 
 from civique.auth.models import User
 from civique.db.engine import make_engine, make_session_factory
+from civique.demo_documents import demo_files
+from civique.documents.models import Chunk, Document, DocumentVersion
 from civique.orgs.models import Organisation
 
 
@@ -41,15 +44,27 @@ def _count(data_dir: Path, model: type) -> int:
     return count
 
 
+def _statuses(data_dir: Path) -> set[str]:
+    engine = make_engine(f"sqlite:///{data_dir / 'civique.db'}")
+    with make_session_factory(engine)() as session:
+        found = set(session.scalars(select(DocumentVersion.status)).all())
+    engine.dispose()
+    return found
+
+
 def test_demo_is_idempotent_and_prints_logins(tmp_path: Path) -> None:
     first = _civique(tmp_path, "demo")
     assert first.returncode == 0, first.stderr
     assert "Commune d'Exemple" in first.stdout and "agent@exemple.test" in first.stdout
     users = _count(tmp_path, User)
     assert users == 6
+    assert _count(tmp_path, Document) == len(demo_files())
+    assert _statuses(tmp_path) == {"ready"}
+    assert _count(tmp_path, Chunk) > len(demo_files())
     second = _civique(tmp_path, "demo")
     assert second.returncode == 0 and _count(tmp_path, User) == users
     assert _count(tmp_path, Organisation) == 1
+    assert _count(tmp_path, DocumentVersion) == len(demo_files())
 
 
 def test_migrate_then_create_admin(tmp_path: Path) -> None:
