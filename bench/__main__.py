@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from bench.common import ROOT, machine, table
+from bench.documents_cli import add_document_options, document_options, replace_section
 
 OUTPUT = ROOT / "docs" / "benchmarks.md"
 READING = ROOT / "bench" / "reading.md"
@@ -16,12 +17,15 @@ READING = ROOT / "bench" / "reading.md"
 def main(argv: list[str] | None = None) -> int:
     """Run the selected benchmarks (all by default)."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--only", choices=["embedded", "web"], help="run one benchmark only")
+    parser.add_argument("--only", choices=["embedded", "web", "documents"],
+                        help="run one benchmark only (documents: its section is replaced in "
+                        "the existing file)")
     parser.add_argument("--quick", action="store_true",
                         help="fewer runs and smaller loads (a smoke test, not for the docs)")
     parser.add_argument("--output", type=Path, default=OUTPUT,
                         help="Markdown file to write (default: docs/benchmarks.md)")
     parser.add_argument("--no-write", action="store_true", help="print only")
+    add_document_options(parser)
     args = parser.parse_args(argv)
     started = time.perf_counter()
     info = machine()
@@ -40,6 +44,18 @@ def main(argv: list[str] | None = None) -> int:
         print("==> Web tier with the fake model", flush=True)
         section, _ = web.run(quick=args.quick)
         print(section + "\n", flush=True)
+        sections.append(section)
+    if args.only in (None, "documents"):
+        from bench import documents
+
+        print("==> Documents", flush=True)
+        section, _ = documents.run(document_options(args))
+        print(section + "\n", flush=True)
+        if args.only == "documents":
+            if not args.no_write:
+                replace_section(args.output, section)
+                print(f"written to {args.output}")
+            return 0
         sections.append(section)
     elapsed = time.perf_counter() - started
     document = _document(info, load_before, os.getloadavg(), elapsed, sections)

@@ -1,0 +1,73 @@
+"""Grounded answer on the embedded chat model: time to first token and total time.
+
+The prompt is the product's: `civique.chat.grounded.retrieve` (hybrid search, default number of
+passages, excerpts around the query words) then `build_prompt` (fixed system prompt, sources as
+delimited data). The first question of the run reads the whole prompt; later ones can reuse the
+cached system prompt, as in production.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+from bench.documents_env import CHAT_MODEL, Env
+from civique.chat import grounded
+from civique.llm.gateway import Completed
+from civique.llm.types import ChatMessage, ChatParams, Delta
+
+MAX_TOKENS = 160
+
+
+@dataclass
+class Answer:
+    """One grounded answer: prompt size, seconds to the first token and in all, tokens written."""
+
+    question: str
+    passages: int
+    prompt_tokens: int
+    first_token: float
+    total: float
+    tokens: int
+    status: str
+
+
+async def _stream(
+    env: Env, messages: list[ChatMessage], max_tokens: int = MAX_TOKENS
+) -> tuple[float, float, Completed | None, int]:
+    started = time.perf_counter()
+    first = 0.0
+    tokens = 0
+    done: Completed | None = None
+    params = ChatParams(max_tokens=max_tokens, temperature=0.0)
+    async for event in env.gateway.stream_chat(env.call, CHAT_MODEL, messages, params):
+        if isinstance(event, Delta):
+            first = first or time.perf_counter() - started
+            tokens += 1
+        elif isinstance(event, Completed):
+            done = event
+    return first, time.perf_counter() - started, done, tokens
+
+
+async def answer(env: Env, collection_id: int, question: str) -> Answer:
+    """Retrieve the default passages, build the grounded prompt, stream the answer."""
+    with env.sessions() as session:
+        passages = await grounded.retrieve(
+            env.gateway, session, env.user(session), env.call, question, [collection_id])
+    messages = grounded.build_prompt(passages, question)
+    first, total, done, tokens = await _stream(env, messages)
+    return Answer(question, len(passages), done.tokens_in if done else 0, first, total, tokens,
+                  done.status if done else "none")
+
+
+def run(env: Env, collection_id: int, questions: list[str]) -> list[Answer]:
+    """Answer each question in turn (one event loop, the model loaded once by the first)."""
+    loop = asyncio.new_event_loop()
+    try:
+        # Loading the model is not part of an answer: a 1-token call loads it first.
+        warm = [ChatMessage("user", "Bonjour.")]
+        loop.run_until_complete(_stream(env, warm, 1))
+        return [loop.run_until_complete(answer(env, collection_id, q)) for q in questions]
+    finally:
+        loop.close()
