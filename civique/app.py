@@ -22,7 +22,9 @@ from civique.auth.routes import router as auth_router
 from civique.chat.routes import router as chat_router
 from civique.chat.service import ChatStreamer
 from civique.db.engine import make_engine, make_session_factory
+from civique.documents.quality_routes import router as quality_router
 from civique.documents.routes import router as documents_router
+from civique.documents.search_routes import router as search_router
 from civique.errors import UserError
 from civique.i18n import gettext, load_catalogs
 from civique.jobs.queue import start_in_process
@@ -86,6 +88,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         auth_router,
         chat_router,
         documents_router,
+        search_router,
+        quality_router,
         orgs_router,
         platform_router,
         api_router,

@@ -85,6 +85,7 @@ MESSAGES: dict[str, str] = {
     "upload_no_file": N_("Choose at least one file to send."),
     "search_empty": N_("Type what you are looking for."),
     "search_too_long": N_("The search is too long: at most %(limit)s characters."),
+    "search_bad_date": N_("Write dates as year-month-day, for example 2025-03-31."),
     "index_model_mismatch": N_(
         "The document index was built with the embedding model %(model)s, not %(wanted)s. An "
         "administrator must run `civique reindex`."),

@@ -104,6 +104,8 @@ ROUTES: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("POST", "/collections/{collection_id}/shares/{share_id}/delete"): {},
     ("GET", "/api/v1/collections/{collection_id}"): {},
+    ("GET", "/collections/{collection_id}/quality"): {},
+    ("GET", "/api/v1/collections/{collection_id}/quality"): {},
 }
 
 # Routes with a path parameter that is not an object of an organisation.

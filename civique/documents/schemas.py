@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class CollectionSummary(BaseModel):
@@ -28,3 +28,93 @@ class ShareSummary(BaseModel):
     target_id: int
     target_name: str
     right: str
+
+
+class SearchQuery(BaseModel):
+    """A search through the API: words, and optional narrowing by collection, type and date."""
+
+    query: str
+    collection_ids: list[int] = Field(default_factory=list, max_length=200)
+    media_types: list[str] = Field(default_factory=list, max_length=20)
+    since: date | None = None
+    until: date | None = None
+    limit: int = Field(10, ge=1, le=50)
+
+
+class SearchHit(BaseModel):
+    """One passage found, where it comes from, and the link to see it in its document."""
+
+    chunk_id: int
+    document_id: int
+    title: str
+    filename: str
+    media_type: str
+    collection_id: int
+    collection_name: str
+    page: int | None
+    label: str | None
+    text: str
+    score: float
+    source_url: str
+
+
+class DocumentRef(BaseModel):
+    """A document named in the quality report."""
+
+    id: int
+    title: str
+    filename: str
+
+
+class DuplicatePair(BaseModel):
+    """Two documents whose texts are nearly the same (Jaccard similarity of word shingles)."""
+
+    first: DocumentRef
+    second: DocumentRef
+    similarity: float
+
+
+class PageIssue(BaseModel):
+    """A page or section with no or very little text, or whose text came from OCR."""
+
+    document: DocumentRef
+    page: int | None
+    label: str | None
+    kind: str  # "empty" | "little_text" | "ocr"
+    words: int
+
+
+class FailedVersion(BaseModel):
+    """The latest version of a document, which could not be ingested, and why."""
+
+    document: DocumentRef
+    number: int
+    error_code: str
+    message: str
+
+
+class UnusedDocument(BaseModel):
+    """A searchable document no answer has cited yet."""
+
+    document: DocumentRef
+    added_at: datetime
+
+
+class UnansweredItem(BaseModel):
+    """A question asked of the collection that its documents could not answer."""
+
+    id: int
+    question: str
+    asked_at: datetime
+
+
+class QualityReport(BaseModel):
+    """What needs attention in a collection's content."""
+
+    collection_id: int
+    documents: int
+    duplicates: list[DuplicatePair]
+    pages: list[PageIssue]
+    failed: list[FailedVersion]
+    unused: list[UnusedDocument]
+    unanswered: list[UnansweredItem]
