@@ -53,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
         print(section + "\n", flush=True)
         if args.only == "documents":
             if not args.no_write:
-                replace_section(args.output, section)
+                reading = READING.read_text(encoding="utf-8") if READING.exists() else None
+                replace_section(args.output, section, reading)
                 print(f"written to {args.output}")
             return 0
         sections.append(section)

@@ -56,8 +56,9 @@ def document_options(args: argparse.Namespace) -> object:
     )
 
 
-def replace_section(path: Path, section: str) -> None:
-    """Put `section` in place of the file's "## Documents" section (before "## Reading")."""
+def replace_section(path: Path, section: str, reading: str | None = None) -> None:
+    """Put `section` in place of the file's "## Documents" section (before "## Reading"), and
+    the reading notes (bench/reading.md) in place of the file's "## Reading" to its end."""
     current = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
     pattern = re.compile(r"^## Documents\n.*?(?=^## (?!#))", re.S | re.M)
     if pattern.search(current + "\n## END"):
@@ -67,4 +68,6 @@ def replace_section(path: Path, section: str) -> None:
         updated = current.replace("\n## Reading", "\n" + section + "\n\n## Reading", 1)
     else:
         updated = current.rstrip("\n") + "\n\n" + section + "\n"
+    if reading is not None and "\n## Reading" in updated:
+        updated = updated[: updated.index("\n## Reading") + 1] + reading.strip() + "\n"
     path.write_text(updated, encoding="utf-8")

@@ -135,8 +135,12 @@ def ingest_files(env: Env, collection_id: int, items: list[tuple[str, bytes]]) -
                     calls[1] / 1000, int(calls[0]), by_name)
 
 
-def chunk_texts(env: Env, collection_id: int) -> list[str]:
-    """The chunks of a collection in ingestion order (for the raw model baseline)."""
+def chunk_texts(env: Env, collection_id: int) -> list[list[str]]:
+    """The chunks of a collection in ingestion order, one list per document version."""
+    groups: dict[int, list[str]] = {}
     with env.sessions() as session:
-        return list(session.scalars(
-            select(Chunk.text).where(Chunk.collection_id == collection_id).order_by(Chunk.id)))
+        rows = session.execute(select(Chunk.version_id, Chunk.text).where(
+            Chunk.collection_id == collection_id).order_by(Chunk.id))
+        for version_id, body in rows:
+            groups.setdefault(version_id, []).append(body)
+    return list(groups.values())

@@ -25,8 +25,9 @@ def test_the_documents_section_is_replaced_in_place(tmp_path: Path) -> None:
     path = tmp_path / "benchmarks.md"
     path.write_text("# Benchmarks\n\n## Web\n\nw\n\n## Reading\n\nr\n", encoding="utf-8")
     replace_section(path, "## Documents\n\nfirst")
-    replace_section(path, "## Documents\n\nsecond\n\n### Part\n\np")
+    replace_section(path, "## Documents\n\nsecond\n\n### Part\n\np", "## Reading\n\nnew")
     text = path.read_text(encoding="utf-8")
+    assert text.endswith("## Reading\n\nnew\n") and "\nr\n" not in text
     assert "first" not in text and text.count("## Documents") == 1
     assert text.index("## Web") < text.index("second") < text.index("### Part") < text.index(
         "## Reading")
