@@ -23,6 +23,8 @@ from civique.chat.routes import router as chat_router
 from civique.chat.service import ChatStreamer
 from civique.db.engine import make_engine, make_session_factory
 from civique.documents.quality_routes import router as quality_router
+from civique.documents.files_routes import UPLOAD_PATHS
+from civique.documents.files_routes import router as document_files_router
 from civique.documents.routes import router as documents_router
 from civique.documents.search_routes import router as search_router
 from civique.errors import UserError
@@ -88,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         auth_router,
         chat_router,
         documents_router,
+        document_files_router,
         search_router,
         quality_router,
         orgs_router,
@@ -128,6 +131,8 @@ def _add_middlewares(app: FastAPI, settings: Settings) -> None:
         BodyLimitMiddleware,
         limit=settings.api_max_request_bytes,
         form_limit=settings.max_form_bytes,
+        upload_limit=settings.documents_max_upload_bytes,
+        upload_paths=UPLOAD_PATHS,
     )
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(MetricsMiddleware)

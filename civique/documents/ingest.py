@@ -240,7 +240,8 @@ def process(ctx: IngestContext, version_id: int) -> str:
                 _parse_step(session, ctx, version)
             while _embed_batch(session, ctx, version):
                 pass
-            session.refresh(version)
+            if session.get(DocumentVersion, version_id, populate_existing=True) is None:
+                return "cancelled"  # the document was deleted while it was being ingested
             if version.status != "embedding":
                 return version.status
             remaining = session.scalar(

@@ -12,6 +12,7 @@ from civique.auth.models import User
 from civique.auth.roles import can
 from civique.documents import service
 from civique.documents.schemas import CollectionSummary
+from civique.documents.views import collection_documents_context
 from civique.errors import N_, NotFound, UserError
 from civique.i18n import gettext
 from civique.orgs.pages import done, failed, optional_id, page
@@ -112,6 +113,7 @@ def _detail_page(
         readers=service.readers(db, user, collection_id) if manager else [],
         teams=list_teams(db, user) if manager else [],
         units=list_units(db, user) if manager else [],
+        **collection_documents_context(db, user, summary),
         **_labels(),
         **context,
     )

@@ -118,3 +118,53 @@ class QualityReport(BaseModel):
     failed: list[FailedVersion]
     unused: list[UnusedDocument]
     unanswered: list[UnansweredItem]
+
+
+class UploadOutcome(BaseModel):
+    """What happened to one uploaded file (a ZIP member counts as a file)."""
+
+    filename: str
+    status: str  # "queued" | "duplicate" | "refused"
+    document_id: int | None = None
+    version: int | None = None
+    error_code: str | None = None
+    message: str | None = None  # why it was refused, or which document it duplicates
+
+
+class VersionSummary(BaseModel):
+    """One version of a document and how far its ingestion went."""
+
+    number: int
+    filename: str
+    status: str  # queued | parsing | embedding | ready | failed | superseded | cancelled
+    media_type: str
+    size_bytes: int
+    created_at: datetime
+    created_by: str | None
+    progress_done: int
+    progress_total: int
+    page_count: int | None
+    language: str | None
+    ocr_pages: list[int]
+    error_code: str | None
+    error_message: str | None
+    notices: list[str]
+    searchable: bool  # the version search and chat use
+
+
+class DocumentSummary(BaseModel):
+    """A document with the state of its newest version."""
+
+    id: int
+    collection_id: int
+    title: str
+    filename: str
+    updated_at: datetime
+    latest: VersionSummary
+    searchable_version: int | None  # number of the version search uses, None until one is ready
+
+
+class DocumentDetail(DocumentSummary):
+    """A document with every version, newest first."""
+
+    versions: list[VersionSummary]

@@ -37,6 +37,10 @@ class FileStore:
         """The bytes stored under `key`."""
         return (self.root / self._checked(key)).read_bytes()
 
+    def path(self, key: str) -> Path:
+        """Where the file of `key` lies (to stream it back without reading it whole)."""
+        return self.root / self._checked(key)
+
     def delete(self, key: str) -> None:
         """Remove a file (no error if it is already gone)."""
         (self.root / self._checked(key)).unlink(missing_ok=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qs
 
@@ -76,13 +77,25 @@ class SecurityHeadersMiddleware:
 class BodyLimitMiddleware:
     """Refuses request bodies above a limit, before they are read or spooled to disk (413).
 
-    The API has its own limit (JSON error); pages and uploads share `form_limit` (short page).
+    The API has its own limit (JSON error); pages share `form_limit` (short page). Document
+    uploads (`upload_paths`, page or API) may send up to `upload_limit`; above it, declared by
+    Content-Length, nothing is read and the route is told (`request.state.upload_too_big`), so
+    it answers in the user's language with its own page or JSON error.
     """
 
-    def __init__(self, app: ASGIApp, limit: int, form_limit: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        limit: int,
+        form_limit: int,
+        upload_limit: int = 0,
+        upload_paths: re.Pattern[str] | None = None,
+    ) -> None:
         self.app = app
         self.api_limit = limit
         self.form_limit = form_limit
+        self.upload_limit = upload_limit
+        self.upload_paths = upload_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Count bytes as they arrive."""
@@ -90,10 +103,15 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         api = scope["path"].startswith("/api/")
-        limit = self.api_limit if api else self.form_limit
+        upload = self.upload_paths is not None and self.upload_paths.match(scope["path"])
+        limit = self.upload_limit if upload else self.api_limit if api else self.form_limit
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared and declared.isdigit() and int(declared) > limit:
-            await self._refuse(send, api, limit)
+            if upload:
+                scope.setdefault("state", {})["upload_too_big"] = limit
+                await self.app(scope, _no_body, send)
+            else:
+                await self._refuse(send, api, limit)
             return
         received = 0
 
@@ -142,3 +160,8 @@ class BodyLimitMiddleware:
 
 class _TooLarge(Exception):
     pass
+
+
+async def _no_body() -> Message:
+    """What a route reads of a body refused unread: nothing."""
+    return {"type": "http.request", "body": b"", "more_body": False}
