@@ -8,11 +8,13 @@ change anything in the database. A route the matrix does not know makes it fail:
 from __future__ import annotations
 
 import functools
+import io
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
+import pypdfium2
 import pytest
 from fastapi import FastAPI, Form
 from fastapi.routing import APIRoute, iter_route_contexts
@@ -26,7 +28,7 @@ from civique.auth.service import create_api_token, create_user
 from civique.chat.models import Conversation, Message
 from civique.db.registry import Base
 from civique.documents import service as documents
-from civique.documents.models import CollectionShare
+from civique.documents.models import CollectionShare, Document, DocumentSection, DocumentVersion
 from civique.orgs.models import Team, TeamMember, Unit
 from civique.orgs.service import create_organisation
 from tests.helpers import Tenant, csrf_of, login, make_tenant
@@ -37,6 +39,14 @@ class Obj:
     """A form field holding the id of an object of this kind."""
 
     kind: str
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file sent in the form (multipart)."""
+
+    name: str
+    content: bytes
 
 
 # Path or form parameter name → kind of object it names. `model_id` names a registry model, not
@@ -51,9 +61,11 @@ PARAM_KINDS = {
     "org_id": "org",
     "collection_id": "collection",
     "share_id": "share",
+    "document_id": "document",
+    "number": "version",
 }
 NOT_IDS = {"model_id"}
-PERSONAL = {"conversation", "message", "token", "collection", "share"}
+PERSONAL = {"conversation", "message", "token", "collection", "share", "document"}
 
 # Every route taking an object id (in its path or its form), with a form that is valid for the
 # owner, so that only the ownership check can refuse it. The positive control proves it.
@@ -104,6 +116,19 @@ ROUTES: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("POST", "/collections/{collection_id}/shares/{share_id}/delete"): {},
     ("GET", "/api/v1/collections/{collection_id}"): {},
+    ("POST", "/collections/{collection_id}/documents"): {"files": Upload("avis.txt", b"Avis.")},
+    ("GET", "/collections/{collection_id}/documents/status"): {},
+    ("GET", "/documents/{document_id}"): {},
+    ("POST", "/documents/{document_id}/versions"): {"file": Upload("v2.txt", b"Version 2.")},
+    ("GET", "/documents/{document_id}/versions/{number}/file"): {},
+    ("POST", "/documents/{document_id}/delete"): {},
+    ("POST", "/api/v1/collections/{collection_id}/documents"): {
+        "files": Upload("avis.txt", b"Avis.")
+    },
+    ("GET", "/api/v1/collections/{collection_id}/documents"): {},
+    ("GET", "/api/v1/documents/{document_id}"): {},
+    ("GET", "/api/v1/documents/{document_id}/versions/{number}/file"): {},
+    ("DELETE", "/api/v1/documents/{document_id}"): {},
     ("GET", "/collections/{collection_id}/quality"): {},
     ("GET", "/api/v1/collections/{collection_id}/quality"): {},
 }
@@ -225,7 +250,10 @@ class World:
         _token, _ = create_api_token(self.db, owner, f"Jeton {marker}")
         collection = documents.create_collection(self.db, owner, f"Collection {marker}", "personal")
         share = documents.share(self.db, owner, collection.id, "read", team_id=team.id)
+        document = self._document(tenant, collection.id, marker)
         return {
+            "document": document,
+            "version": 1,  # every document here has one version, number 1
             "collection": collection.id,
             "share": share.id,
             "conversation": conversation,
@@ -256,12 +284,44 @@ class World:
         self.db.commit()
         return conv.id, reply.id
 
+    def _document(self, tenant: Tenant, collection_id: int, marker: str) -> int:
+        """A ready one-page PDF document with its parsed text."""
+        pdf = pypdfium2.PdfDocument.new()
+        pdf.new_page(200, 200)
+        buffer = io.BytesIO()
+        pdf.save(buffer)
+        key, sha = self.app.state.jobs.ingest.store.put(tenant.org.id, buffer.getvalue())
+        document = Document(
+            org_id=tenant.org.id, collection_id=collection_id, title=f"Document {marker}",
+            filename="page.pdf",
+        )
+        self.db.add(document)
+        self.db.flush()
+        version = DocumentVersion(
+            document_id=document.id, org_id=tenant.org.id, collection_id=collection_id, number=1,
+            filename="page.pdf", sha256=sha, size_bytes=len(buffer.getvalue()),
+            media_type="application/pdf", storage_key=key, status="ready", page_count=1,
+        )
+        self.db.add(version)
+        self.db.flush()
+        section = DocumentSection(version_id=version.id, ordinal=0, page=1, text=f"Texte {marker}")
+        self.db.add(section)
+        document.current_version_id = version.id
+        self.db.commit()
+        return document.id
+
     def fresh(self, kind: str) -> int:
         """A new object of organisation A, for a positive control that may change or delete it."""
         n = next(self.counter)
         if kind in ("conversation", "message"):
             conv, reply = self._conversation(self.a, f"frais {n}")
             return conv if kind == "conversation" else reply
+        if kind == "version":
+            return 1
+        if kind == "document":
+            owner = self.a.users["agent"]
+            collection = documents.create_collection(self.db, owner, f"Docs {n}", "personal")
+            return self._document(self.a, collection.id, f"frais {n}")
         if kind == "collection":
             owner = self.a.users["agent"]
             self.last_collection = documents.create_collection(
@@ -321,11 +381,17 @@ def _call(world: World, who: str, spec: RouteSpec, ids: dict[str, int]) -> Any:
     )
     if spec.method == "GET":
         return client.get(url, follow_redirects=False)
+    if spec.method == "DELETE":
+        return client.delete(url, follow_redirects=False)
+    files = {n: (v.name, v.content) for n, v in spec.form.items() if isinstance(v, Upload)}
     data = {
         name: str(ids[name]) if isinstance(value, Obj) else value
         for name, value in spec.form.items()
+        if not isinstance(value, Upload)
     }
-    return client.post(url, data={"csrf_token": csrf, **data}, follow_redirects=False)
+    return client.post(
+        url, data={"csrf_token": csrf, **data}, files=files or None, follow_redirects=False
+    )
 
 
 def _refused_anonymously(response: Any, path: str) -> bool:
