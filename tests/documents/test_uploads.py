@@ -316,7 +316,7 @@ def test_a_reader_sees_documents_but_cannot_upload_or_delete(
     with TestClient(app) as client:
         csrf = login(client, reader.email)
         page = client.get(f"/collections/{collection}").text
-        assert "avis" in page and 'action="/collections/%d/documents"' % collection not in page
+        assert "avis" in page and f'action="/collections/{collection}/documents"' not in page
         assert upload(client, csrf, collection, [("intrus.txt", b"Intrus")]).status_code == 403
         document_page = client.get(f"/documents/{outcome.document_id}").text
         assert "Supprimer le document" not in document_page
