@@ -26,6 +26,7 @@ from civique.documents.quality_routes import router as quality_router
 from civique.documents.files_routes import UPLOAD_PATHS
 from civique.documents.files_routes import router as document_files_router
 from civique.documents.routes import router as documents_router
+from civique.documents.viewer_routes import router as viewer_router
 from civique.documents.search_routes import router as search_router
 from civique.errors import UserError
 from civique.i18n import gettext, load_catalogs
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         chat_router,
         documents_router,
         document_files_router,
+        viewer_router,
         search_router,
         quality_router,
         orgs_router,

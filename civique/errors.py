@@ -79,6 +79,9 @@ MESSAGES: dict[str, str] = {
     "doc_language": N_(
         "The document is written in a language that is not supported (%(language)s). Ask your "
         "administrator to add it, or send a version in French or English."),
+    "doc_embedding_unavailable": N_(
+        "Waiting for the embedding model (%(code)s); indexing will go on by itself when it is "
+        "back."),
     "doc_duplicate": N_("This file is already in the collection, as “%(title)s”."),
     "upload_too_many": N_("Too many files at once: %(count)s, the limit is %(limit)s."),
     "upload_too_big": N_("The upload is too big: the limit is %(limit)s bytes in one sending."),

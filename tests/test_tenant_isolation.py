@@ -129,6 +129,8 @@ ROUTES: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/api/v1/documents/{document_id}"): {},
     ("GET", "/api/v1/documents/{document_id}/versions/{number}/file"): {},
     ("DELETE", "/api/v1/documents/{document_id}"): {},
+    ("GET", "/documents/{document_id}/source"): {},
+    ("GET", "/documents/{document_id}/page.png"): {},
     ("GET", "/collections/{collection_id}/quality"): {},
     ("GET", "/api/v1/collections/{collection_id}/quality"): {},
 }

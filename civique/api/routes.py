@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import dataclasses
 import json
 import struct
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -16,7 +19,9 @@ from fastapi.routing import APIRoute
 
 from civique.api.schemas import MAX_EMBEDDING_INPUTS, ChatCompletionRequest, EmbeddingRequest
 from civique.auth.models import User
+from civique.chat import grounded
 from civique.errors import UserError
+from civique.i18n import gettext
 from civique.llm.gateway import CallContext, Completed, Gateway, GatewayError
 from civique.llm.types import ChatMessage, ChatParams, Delta
 from civique.settings import Settings
@@ -126,7 +131,16 @@ async def chat_completions(
     params = ChatParams(max_tokens=max_tokens, temperature=temperature, stop=stop)
     gateway = _gateway(request)
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
-    events = gateway.stream_chat(_ctx(user, "api.chat"), body.model, messages, params)
+    ctx = _ctx(user, "api.chat")
+    grounding = None
+    if body.collections:
+        grounding = await _ground(request, user, ctx, messages, body.collections)
+    if grounding is not None and not grounding.passages:
+        events: AsyncIterator[Any] = _not_found_events()  # nothing to answer from: no model call
+    elif grounding is not None:
+        events = gateway.stream_chat(grounding.ctx, body.model, grounding.prompt, params)
+    else:
+        events = gateway.stream_chat(ctx, body.model, messages, params)
     try:  # run until the first event so refusals become proper HTTP errors
         first = await anext(events)
     except GatewayError as exc:
@@ -134,9 +148,11 @@ async def chat_completions(
     if isinstance(first, Completed) and first.status == "error":
         # Failed before producing anything: a real HTTP error, not a 200 stream carrying one.
         return gateway_error_response(GatewayError(first.error or "upstream", body.model))
+    extra = _extra(request, user, grounding)
     if body.stream:
         return StreamingResponse(
-            _stream(first, events, completion_id, body.model), media_type="text/event-stream"
+            _stream(first, events, completion_id, body.model, extra),
+            media_type="text/event-stream",
         )
     text, completed = [], first if isinstance(first, Completed) else None
     if isinstance(first, Delta):
@@ -149,8 +165,10 @@ async def chat_completions(
     assert completed is not None
     if completed.status == "error":
         return gateway_error_response(GatewayError(completed.error or "upstream", body.model))
+    fields = await extra(completed)
     return JSONResponse(
         {
+            **fields,
             "id": completion_id,
             "object": "chat.completion",
             "created": int(time.time()),
@@ -176,7 +194,11 @@ def _finish(completed: Completed) -> str:
 
 
 async def _stream(
-    first: Any, events: AsyncIterator[Any], completion_id: str, model: str
+    first: Any,
+    events: AsyncIterator[Any],
+    completion_id: str,
+    model: str,
+    extra: Callable[[Completed], Awaitable[dict[str, Any]]],
 ) -> AsyncIterator[str]:
     created = int(time.time())
 
@@ -206,7 +228,8 @@ async def _stream(
                     "completion_tokens": event.tokens_out,
                     "total_tokens": event.tokens_in + event.tokens_out,
                 }
-                yield chunk({}, _finish(event), usage=usage)
+                fields = await extra(event)  # streamed text is raw: `citations` is what was checked
+                yield chunk({}, _finish(event), usage=usage, **fields)
     yield "data: [DONE]\n\n"
 
 
@@ -215,6 +238,83 @@ async def _chain(first: list[Any], rest: AsyncIterator[Any]) -> AsyncIterator[An
         yield item
     async for item in rest:
         yield item
+
+
+@dataclass
+class _Grounding:
+    """A grounded API call: checked collections, passages, the prompt and its question."""
+
+    ctx: CallContext
+    question: str
+    collections: list[int]
+    passages: list[grounded.Passage]
+    prompt: list[ChatMessage]
+
+
+async def _ground(
+    request: Request,
+    user: User,
+    ctx: CallContext,
+    messages: list[ChatMessage],
+    collection_ids: list[int],
+) -> _Grounding:
+    """Retrieve passages of the requested collections for the last user message."""
+    question = next((m.content for m in reversed(messages) if m.role == "user"), "")
+    template = grounded.PROMPT_TEMPLATE
+    ctx = dataclasses.replace(ctx, prompt_template=template[0], prompt_template_version=template[1])
+    collections, passages = await grounded.prepare(
+        _gateway(request), request.app.state.sessions, user, ctx, question, collection_ids
+    )
+    prompt = grounded.build_prompt(passages, question)
+    return _Grounding(ctx, question, collections, passages, prompt)
+
+
+async def _not_found_events() -> AsyncIterator[Any]:
+    text = grounded.not_found_answer().text
+    yield Delta(text)
+    yield Completed(text, "ok", 0, None, 0, 0)
+
+
+def _extra(
+    request: Request, user: User, grounding: _Grounding | None
+) -> Callable[[Completed], Awaitable[dict[str, Any]]]:
+    """What a grounded answer adds to the response: checked text, citations, flags."""
+    base = str(request.base_url).rstrip("/")
+
+    async def fields(completed: Completed) -> dict[str, Any]:
+        if grounding is None:
+            return {}
+        result = await asyncio.to_thread(
+            grounded.finalise,
+            request.app.state.sessions,
+            user,
+            grounding.collections,
+            grounding.question,
+            completed.text,
+            grounding.passages,
+            completed.output_id,
+            gettext("unverified"),
+        )
+        completed.text = result.text
+        return {
+            "citations": [_api_citation(c, base) for c in result.citations],
+            "grounding": result.flags(),
+        }
+
+    return fields
+
+
+def _api_citation(citation: grounded.Citation, base: str) -> dict[str, Any]:
+    return {
+        "index": citation.index,
+        "document_id": citation.document_id,
+        "title": citation.title,
+        "page": citation.page,
+        "label": citation.label,
+        "quote": citation.quote,
+        "source_url": base + citation.source_url,
+        "verified": citation.verified,
+    }
 
 
 @router.post("/embeddings", response_model=None)

@@ -43,6 +43,12 @@ class ChatCompletionRequest(BaseModel):
     )
     temperature: float | None = Field(default=None, ge=0.0, le=2.0, description="Default 0.3.")
     stop: str | list[str] | None = None
+    collections: list[int] | None = Field(
+        default=None,
+        max_length=50,
+        description="Civique extension: ids of document collections. The last user message is "
+        "then answered from their documents only, and the response carries `citations`.",
+    )
 
 
 class EmbeddingRequest(BaseModel):

@@ -14,13 +14,14 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from civique.auth.models import User
 from civique.documents.index import fold, query_terms
 from civique.documents.models import CitationUse, UnansweredQuestion
-from civique.documents.search import Hit, search
+from civique.documents.search import QUERY_LIMIT, Hit, search
 from civique.documents.service import readable_collection
+from civique.errors import NotFound
 from civique.llm.gateway import CallContext, Gateway
 from civique.llm.types import ChatMessage
 
@@ -46,7 +47,7 @@ _QUOTE = re.compile(r"«\s*([^«»]+?)\s*»|“([^“”]+?)”|\"([^\"\n]+?)\""
 _SENTENCE_END = re.compile(r"[.!?](?=\s+(?!\[))|\n")
 _ELLIPSIS = re.compile(r"\s*(?:\[\s*(?:\.\.\.|…)\s*\]|\(\s*(?:\.\.\.|…)\s*\)|\.\.\.|…)\s*")
 _QUOTE_CHARS = {"'": "'", "’": "'", "‘": "'", "`": "'", "´": "'", "ʼ": "'"}
-_DROPPED_CHARS = set("«»“”„\"")
+_DROPPED_CHARS = set('«»“”„"')
 _DASHES = set("‐‑‒–—")
 
 
@@ -108,6 +109,17 @@ class Verification:
 def checked_collections(session: Session, user: User, ids: Iterable[int]) -> list[int]:
     """The distinct ids, each readable by `user` (NotFound otherwise)."""
     return [readable_collection(session, user, i).id for i in dict.fromkeys(ids)]
+
+
+def readable_ids(session: Session, user: User, ids: Iterable[int]) -> list[int]:
+    """The ids among `ids` that `user` may still read (others silently left out)."""
+    kept = []
+    for collection_id in dict.fromkeys(ids):
+        try:
+            kept.append(readable_collection(session, user, collection_id).id)
+        except NotFound:
+            continue
+    return kept
 
 
 def excerpt_bounds(text: str, question: str, size: int = EXCERPT_CHARS) -> tuple[int, int]:
@@ -173,7 +185,8 @@ def source_block(passage: Passage) -> str:
     if hit.label:
         where += f' section="{_attribute(hit.label)[:120]}"'
     body = neutralise(passage.excerpt.strip())
-    return f'<source id="{passage.number}" titre="{_attribute(hit.title)}"{where}>\n{body}\n</source>'
+    head = f'<source id="{passage.number}" titre="{_attribute(hit.title)}"{where}>'
+    return f"{head}\n{body}\n</source>"
 
 
 def build_prompt(passages: list[Passage], question: str) -> list[ChatMessage]:
@@ -237,7 +250,9 @@ class _Marker:
 
 def _markers(answer: str) -> list[_Marker]:
     """Every `[n]` marker with the quotations attached to it (same sentence, next marker first)."""
-    quotes = [(m.start(), m.end(), next(g for g in m.groups() if g)) for m in _QUOTE.finditer(answer)]
+    quotes = [
+        (m.start(), m.end(), next(g for g in m.groups() if g)) for m in _QUOTE.finditer(answer)
+    ]
     markers = [
         _Marker(m.start(), m.end(), [int(n) for n in re.findall(r"\d+", m.group(1))])
         for m in _MARKER.finditer(answer)
@@ -321,13 +336,14 @@ def _citation(passage: Passage, number: int, start: int, end: int, verified: boo
         start=start,
         end=end,
         verified=verified,
-        source_url=source_url(hit.document_id, hit.chunk_id, start, end),
+        source_url=source_url(hit.document_id, hit.version_id, hit.chunk_id, start, end),
     )
 
 
-def source_url(document_id: int, chunk_id: int, start: int, end: int) -> str:
-    """The source viewer at the cited passage."""
-    return f"/documents/{document_id}/source?chunk={chunk_id}&start={start}&end={end}"
+def source_url(document_id: int, version_id: int, chunk_id: int, start: int, end: int) -> str:
+    """The source viewer at the cited passage (the version opens even once the chunk is gone)."""
+    query = f"version={version_id}&chunk={chunk_id}&start={start}&end={end}"
+    return f"/documents/{document_id}/source?{query}#cited"
 
 
 def record(
@@ -365,3 +381,35 @@ def record(
 def not_found_answer() -> Verification:
     """The answer when retrieval found nothing: no model call at all."""
     return Verification(f"{NOT_FOUND}.", [], 0, True)
+
+
+async def prepare(
+    gateway: Gateway,
+    sessions: sessionmaker[Session],
+    user: User,
+    ctx: CallContext,
+    question: str,
+    collection_ids: list[int],
+) -> tuple[list[int], list[Passage]]:
+    """Check the collections (NotFound if one is not readable) and retrieve the passages."""
+    with sessions() as session:
+        collections = checked_collections(session, user, collection_ids)
+        passages = await retrieve(gateway, session, user, ctx, question[:QUERY_LIMIT], collections)
+    return collections, passages
+
+
+def finalise(
+    sessions: sessionmaker[Session],
+    user: User,
+    collections: list[int],
+    question: str,
+    answer: str,
+    passages: list[Passage],
+    output_id: int | None,
+    unverified_label: str,
+) -> Verification:
+    """Verify an answer and record its citations (or the unanswered question)."""
+    result = verify(answer, passages, unverified_label) if passages else not_found_answer()
+    with sessions() as session:
+        record(session, user, collections, question, result, output_id)
+    return result

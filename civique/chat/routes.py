@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 
 from civique.auth.models import User
 from civique.chat import service
+from civique.documents.service import list_collections
 from civique.errors import MESSAGES, UserError
 from civique.i18n import gettext
 from civique.llm.gateway import Gateway
@@ -68,11 +69,14 @@ def new_conversation(
 def conversation_page(request: Request, user: ChatUser, db: DB, conversation_id: int) -> Response:
     """A conversation with its messages, the model picker and the composer."""
     conv = service.get_conversation(db, user, conversation_id)
+    messages = service.messages_of(db, conv)
     return render(
         request,
         "chat/conversation.html",
         conversation=conv,
-        messages=service.messages_of(db, conv),
+        messages=messages,
+        collections=list_collections(db, user),
+        selected=service.last_collections(messages),
         models=_models(request, db, user),
         conversations=service.list_conversations(db, user),
         error_messages={
@@ -91,11 +95,12 @@ def post_message(
     conversation_id: int,
     text: Annotated[str, Form()] = "",
     model_id: Annotated[str, Form(max_length=200)] = "",
+    collections: Annotated[list[int] | None, Form()] = None,
 ) -> Response:
     """Store the question and a pending reply; the browser then opens the stream."""
     conv = service.get_conversation(db, user, conversation_id)
     model = _pick_model(request, db, user, model_id or conv.model_id)
-    question, reply = service.post_message(db, settings, user, conv, text, model)
+    question, reply = service.post_message(db, settings, user, conv, text, model, collections)
     if "application/json" not in request.headers.get("accept", ""):
         return RedirectResponse(f"/chat/{conv.id}#m{reply.id}", 303)
     return JSONResponse(
@@ -140,7 +145,7 @@ async def stream(request: Request, user: ChatUser, message_id: int) -> Response:
 
     async def events() -> AsyncIterator[str]:
         async for event in streamer.stream(user, message_id, org_name):
-            yield _sse(event)
+            yield _sse(request, message_id, event)
 
     return StreamingResponse(
         events(),
@@ -149,7 +154,15 @@ async def stream(request: Request, user: ChatUser, message_id: int) -> Response:
     )
 
 
-def _sse(event: service.StreamEvent) -> str:
+def citations_html(
+    request: Request, message_id: int, citations: Any, flags: dict[str, Any] | None
+) -> str:
+    """The citation list under a grounded reply, as the page shows it."""
+    template = request.app.state.templates.env.get_template("chat/_citations.html")
+    return str(template.render(message_id=message_id, citations=citations, flags=flags))
+
+
+def _sse(request: Request, message_id: int, event: service.StreamEvent) -> str:
     if event.kind == "delta":
         data: dict[str, object] = {"text": event.text}
     elif event.kind == "queued":
@@ -162,6 +175,10 @@ def _sse(event: service.StreamEvent) -> str:
         }
     elif event.kind == "done":
         data = {"html": str(render_markdown(event.text)), "status": event.code}
+        if event.flags is not None:
+            data["citations_html"] = citations_html(
+                request, message_id, event.citations, event.flags
+            )
     else:
         data = {
             "code": event.code,

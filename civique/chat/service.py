@@ -7,16 +7,20 @@ import contextlib
 import re
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import anyio
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from civique.auth.models import User
+from civique.chat import grounded
 from civique.chat.models import Conversation, Message
 from civique.db.base import utcnow
+from civique.documents.search import QUERY_LIMIT
 from civique.errors import NotFound, UserError
+from civique.i18n import gettext
 from civique.llm.gateway import CallContext, Completed, Gateway, GatewayError
 from civique.llm.types import CancelToken, ChatMessage, ChatParams, Delta, Queued
 from civique.settings import Settings
@@ -42,6 +46,27 @@ class StreamEvent:
     text: str = ""
     position: int = 0
     code: str = ""
+    citations: tuple[dict[str, Any], ...] = ()
+    flags: dict[str, Any] | None = None
+
+
+@dataclass
+class _Job:
+    """A reply ready to run: call context, model, prompt, and for grounded ones the question."""
+
+    ctx: CallContext
+    model_id: str
+    prompt: list[ChatMessage]
+    question: str = ""
+    collections: list[int] | None = None
+    passages: list[grounded.Passage] = field(default_factory=list)
+
+
+def replayed(kind: str, msg: Message, code: str) -> StreamEvent:
+    """A finished message as one event, with its citations."""
+    flags = (msg.grounding or {}).get("flags")
+    citations = tuple(msg.citations or ())
+    return StreamEvent(kind, msg.content, code=code, citations=citations, flags=flags)
 
 
 def list_conversations(session: Session, user: User) -> list[Conversation]:
@@ -80,6 +105,14 @@ def messages_of(session: Session, conv: Conversation) -> list[Message]:
     return list(session.scalars(stmt))
 
 
+def last_collections(messages: list[Message]) -> list[int]:
+    """The collections of the latest grounded reply (the picker starts with them)."""
+    for msg in reversed(messages):
+        if msg.role == "assistant":
+            return list((msg.grounding or {}).get("collections") or [])
+    return []
+
+
 def create_conversation(session: Session, user: User, model_id: str) -> Conversation:
     """Start an empty conversation with a model."""
     conv = Conversation(org_id=user.org_id, user_id=user.id, model_id=model_id, title="")
@@ -106,16 +139,28 @@ def delete(session: Session, user: User, conversation_id: int) -> None:
 
 
 def post_message(
-    session: Session, settings: Settings, user: User, conv: Conversation, text: str, model_id: str
+    session: Session,
+    settings: Settings,
+    user: User,
+    conv: Conversation,
+    text: str,
+    model_id: str,
+    collection_ids: list[int] | None = None,
 ) -> tuple[Message, Message]:
-    """Store the user's message and a pending reply; nothing is lost if the model then fails."""
+    """Store the user's message and a pending reply; nothing is lost if the model then fails.
+
+    With collections, the reply will be grounded in their documents (checked readable here).
+    """
     text = clean_text(text, settings.max_message_chars)
+    collections = grounded.checked_collections(session, user, collection_ids or [])
     conv.model_id = model_id
     if not conv.title:
         conv.title = _title_from(text, settings.max_title_chars)
     conv.updated_at = utcnow()
     question = Message(conversation_id=conv.id, role="user", content=text, status="done")
     reply = Message(conversation_id=conv.id, role="assistant", status="pending", model_id=model_id)
+    if collections:
+        reply.grounding = {"collections": collections}
     session.add_all([question, reply])
     session.commit()
     return question, reply
@@ -137,6 +182,9 @@ def regenerate(
         status="pending",
         model_id=model_id or old.model_id or conv.model_id,
     )
+    collections = (old.grounding or {}).get("collections")
+    if collections:  # asked again: the same collections, still checked readable
+        reply.grounding = {"collections": grounded.readable_ids(session, user, collections)}
     session.add(reply)
     session.commit()
     return reply
@@ -183,11 +231,18 @@ class ChatStreamer:
         self, user: User, message_id: int, org_name: str
     ) -> AsyncIterator[StreamEvent]:
         """Yield events for a pending reply; a finished one is replayed at once."""
-        prepared = await asyncio.to_thread(self._prepare, user, message_id, org_name)
-        if isinstance(prepared, StreamEvent):
-            yield prepared
+        job = await asyncio.to_thread(self._prepare, user, message_id, org_name)
+        if isinstance(job, StreamEvent):
+            yield job
             return
-        ctx, model_id, prompt = prepared
+        if job.collections is not None:
+            job.passages = await self._retrieve(user, job)
+            if not job.passages:  # nothing to answer from: say so without calling a model
+                result = grounded.not_found_answer()
+                await asyncio.to_thread(self._finish_grounded, user, message_id, job, result, None)
+                yield StreamEvent("done", result.text, code="done", flags=result.flags())
+                return
+            job.prompt = grounded.build_prompt(job.passages, job.question)
         cancel = CancelToken()
         parts: list[str] = []
         last_flush = time.monotonic()
@@ -195,7 +250,7 @@ class ChatStreamer:
         refused = False
         try:
             async with contextlib.aclosing(
-                self._gateway.stream_chat(ctx, model_id, prompt, ChatParams(), cancel)
+                self._gateway.stream_chat(job.ctx, job.model_id, job.prompt, ChatParams(), cancel)
             ) as events:
                 async for event in events:
                     if isinstance(event, Queued):
@@ -220,8 +275,13 @@ class ChatStreamer:
                     await asyncio.to_thread(
                         self._finish, message_id, "".join(parts), "stopped", None, None
                     )
-        if completed is None:  # the gateway always ends with Completed; be explicit for typing
-            return
+        if completed is not None:  # the gateway always ends with Completed; explicit for typing
+            yield await self._complete(user, message_id, job, completed)
+
+    async def _complete(
+        self, user: User, message_id: int, job: _Job, completed: Completed
+    ) -> StreamEvent:
+        """Save the finished reply (checking its citations when grounded); the last event."""
         if completed.status == "error":
             await asyncio.to_thread(
                 self._finish,
@@ -231,23 +291,40 @@ class ChatStreamer:
                 completed.error,
                 completed.output_id,
             )
-            yield StreamEvent("error", completed.text, code=completed.error or "upstream")
-            return
+            return StreamEvent("error", completed.text, code=completed.error or "upstream")
         status = "stopped" if completed.status == "stopped" else "done"
+        if job.collections is None:
+            await asyncio.to_thread(
+                self._finish, message_id, completed.text, status, None, completed.output_id
+            )
+            return StreamEvent("done", completed.text, code=status)
+        result = grounded.verify(completed.text, job.passages, gettext("unverified"))
         await asyncio.to_thread(
-            self._finish, message_id, completed.text, status, None, completed.output_id
+            self._finish_grounded, user, message_id, job, result, completed.output_id, status
         )
-        yield StreamEvent("done", completed.text, code=status)
+        citations = tuple(c.as_dict() for c in result.citations)
+        flags = result.flags()
+        return StreamEvent("done", result.text, code=status, citations=citations, flags=flags)
 
-    def _prepare(
-        self, user: User, message_id: int, org_name: str
-    ) -> StreamEvent | tuple[CallContext, str, list[ChatMessage]]:
+    async def _retrieve(self, user: User, job: _Job) -> list[grounded.Passage]:
+        """The passages of a grounded reply (the search embeds the question via the gateway)."""
+        with self._sessions() as session:
+            return await grounded.retrieve(
+                self._gateway,
+                session,
+                user,
+                job.ctx,
+                job.question[:QUERY_LIMIT],
+                job.collections or [],
+            )
+
+    def _prepare(self, user: User, message_id: int, org_name: str) -> StreamEvent | _Job:
         with self._sessions() as session:
             conv, msg = get_message(session, user, message_id)
             if msg.role != "assistant":
                 raise NotFound()
             if msg.status in ("done", "stopped"):
-                return StreamEvent("done", msg.content, code=msg.status)
+                return replayed("done", msg, msg.status)
             if msg.status == "error":
                 return StreamEvent("error", msg.content, code=msg.error or "upstream")
             if msg.status == "stopping":  # stopped before it started
@@ -255,20 +332,42 @@ class ChatStreamer:
                 session.commit()
                 return StreamEvent("done", msg.content, code="stopped")
             if msg.status != "pending":  # already streaming in another tab
-                return StreamEvent("done", msg.content, code="stopped")
+                return replayed("done", msg, "stopped")
             msg.status = "streaming"
             session.commit()
+            collections = (msg.grounding or {}).get("collections")
+            template = grounded.PROMPT_TEMPLATE if collections is not None else PROMPT_TEMPLATE
             ctx = CallContext(
                 org_id=user.org_id,
                 user_id=user.id,
                 role=user.role,
                 tool="chat",
-                prompt_template=PROMPT_TEMPLATE[0],
-                prompt_template_version=PROMPT_TEMPLATE[1],
+                prompt_template=template[0],
+                prompt_template_version=template[1],
             )
             chars = self._settings.embedded_context_tokens * 2
             prompt = prompt_for(session, conv, msg, org_name, chars)
-            return ctx, msg.model_id or conv.model_id, prompt
+            question = next((m.content for m in reversed(prompt) if m.role == "user"), "")
+            return _Job(ctx, msg.model_id or conv.model_id, prompt, question, collections)
+
+    def _finish_grounded(
+        self,
+        user: User,
+        message_id: int,
+        job: _Job,
+        result: grounded.Verification,
+        output_id: int | None,
+        status: str = "done",
+    ) -> None:
+        """Save a grounded reply with its citations, and count citations or the unanswered."""
+        self._finish(message_id, result.text, status, None, output_id)
+        with self._sessions() as session:
+            msg = session.get(Message, message_id)
+            if msg is None:
+                return
+            msg.citations = [c.as_dict() for c in result.citations]
+            msg.grounding = {"collections": job.collections or [], "flags": result.flags()}
+            grounded.record(session, user, job.collections or [], job.question, result, output_id)
 
     def _flush(self, message_id: int, text: str) -> bool:
         """Save partial text; True when a stop was requested."""

@@ -16,7 +16,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Executable, and_, delete, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from civique.db.base import utcnow
 from civique.documents.chunk import chunk_sections
@@ -179,7 +181,9 @@ def _embed_batch(session: Session, ctx: IngestContext, version: DocumentVersion)
     )
     model = ctx.settings.documents_embedding_model
     session.rollback()  # no transaction held while the model works
-    result = asyncio.run(ctx.gateway.embed(call, model, [c.text for c in batch], "passage"))
+    result = asyncio.run(
+        ctx.gateway.embed(call, model, [c.text for c in batch], "passage", platform=True)
+    )
     ids = [c.id for c in batch]
     marked = _changed(
         session,
@@ -222,6 +226,8 @@ def _finish(session: Session, ctx: IngestContext, version: DocumentVersion) -> N
             update(DocumentVersion).where(DocumentVersion.id.in_(older)).values(status="superseded")
         )
     version.status = "ready"
+    version.error_code = None
+    version.error_params = {}
     version.lease_until = None
     version.finished_at = utcnow()
     document.current_version_id = version.id
@@ -255,10 +261,22 @@ def process(ctx: IngestContext, version_id: int) -> str:
             session.rollback()
             _fail(session, version, exc)
             return "failed"
+        except (IntegrityError, StaleDataError):
+            # The document was deleted while its file was being read: its rows are gone.
+            session.rollback()
+            if session.get(DocumentVersion, version_id, populate_existing=True) is None:
+                return "cancelled"
+            raise
         except GatewayError as exc:
-            # The model is down or busy: keep the work, let the lease run out, retry later.
+            # The model is down or busy: keep the work, say why, let the lease run out, retry.
             session.rollback()
             log.warning("ingestion paused: embedding failed", extra={"code": exc.code})
+            session.execute(
+                update(DocumentVersion)
+                .where(DocumentVersion.id == version_id)
+                .values(error_code="doc_embedding_unavailable", error_params={"code": exc.code})
+            )
+            session.commit()
             return "paused"
 
 

@@ -75,7 +75,7 @@ def check_query(query: str) -> str:
 
 async def embed_query(gateway: Gateway, ctx: CallContext, model_id: str, query: str) -> list[float]:
     """The query's vector from the index's embedding model."""
-    result = await gateway.embed(ctx, model_id, [query], "query")
+    result = await gateway.embed(ctx, model_id, [query], "query", platform=True)
     return unit(result.vectors[0])
 
 

@@ -40,7 +40,11 @@ def register_all(settings: Settings, sessions: sessionmaker[Session], gateway: G
 def build_worker_context(settings: Settings) -> Huey:
     """For `civique worker`: database, gateway and tasks of a standalone worker process."""
     from civique.db.engine import make_engine, make_session_factory
+    from civique.db.registry import Base
     from civique.llm.registry import build_registry
+
+    # Every feature's tables must be mapped before the first flush (foreign keys across features).
+    Base.registry.configure()
 
     sessions = make_session_factory(make_engine(settings.sqlalchemy_url, settings.database_echo))
     return register_all(

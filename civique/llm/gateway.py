@@ -173,10 +173,22 @@ class Gateway:
         )
 
     async def embed(
-        self, ctx: CallContext, model_id: str, inputs: list[str], purpose: str = "passage"
+        self,
+        ctx: CallContext,
+        model_id: str,
+        inputs: list[str],
+        purpose: str = "passage",
+        platform: bool = False,
     ) -> EmbeddingResult:
-        """Embed texts (`purpose`: passage or query) and record the call."""
-        info = await asyncio.to_thread(self._authorise, ctx, model_id, "embedding")
+        """Embed texts (`purpose`: passage or query) and record the call.
+
+        `platform`: the document index's model, chosen in the settings for every organisation,
+        so the organisation's model list does not apply (classification still does).
+        """
+        if platform:
+            info = self._platform_model(ctx, model_id, "embedding")
+        else:
+            info = await asyncio.to_thread(self._authorise, ctx, model_id, "embedding")
         provider, native = self.registry.provider_for(model_id)
         started = time.perf_counter()
         try:
@@ -210,6 +222,17 @@ class Gateway:
     async def readiness(self) -> dict[str, bool]:
         """Each provider's readiness."""
         return {p.name: await p.ready() for p in self.registry.providers()}
+
+    def _platform_model(self, ctx: CallContext, model_id: str, kind: str) -> ModelInfo:
+        try:
+            info = self.registry.info(model_id)
+        except UnknownModel:
+            raise GatewayError("unknown_model", model_id) from None
+        if info.kind != kind:
+            raise GatewayError("wrong_kind", model_id)
+        if _rank(ctx.classification) > _rank(info.classification_ceiling):
+            raise GatewayError("classification", model_id)
+        return info
 
     def _authorise(self, ctx: CallContext, model_id: str, kind: str) -> ModelInfo:
         with self._sessions() as session:

@@ -31,12 +31,13 @@ def test_exact_quote_is_kept_with_its_offsets_in_the_chunk() -> None:
     result = verify(answer, PASSAGES, "non vérifiée")
     assert result.dropped == 0 and not result.not_found
     [citation] = result.citations
-    assert (citation.index, citation.chunk_id, citation.document_id, citation.page) == (1, 11, 111, 3)
+    where = (citation.index, citation.chunk_id, citation.document_id, citation.page)
+    assert where == (1, 11, 111, 3)
     assert citation.verified
     assert CIMETIERE[citation.start : citation.end] == citation.quote
     assert citation.quote == "quinze ans, trente ans ou cinquante ans"
     assert citation.source_url == (
-        f"/documents/111/source?chunk=11&start={citation.start}&end={citation.end}"
+        f"/documents/111/source?version=7&chunk=11&start={citation.start}&end={citation.end}#cited"
     )
     assert result.text == answer
 

@@ -173,6 +173,8 @@ document.querySelectorAll("[data-history-back]").forEach((button) => {
     source.addEventListener("done", (e) => {
       const data = JSON.parse(e.data);
       body.innerHTML = data.html;
+      // Grounded replies: the server renders (and escapes) the checked citations.
+      if (data.citations_html) body.insertAdjacentHTML("afterend", data.citations_html);
       if (data.status === "stopped") note(item, "muted stopped-note", labels.msgStopped);
       finish(item, replyId, data.status === "stopped" ? "stopped" : "done");
       if (data.status === "stopped") say(labels.msgStopped, { quiet: true });
