@@ -63,16 +63,36 @@ def report(session: Session, user: User, collection_id: int) -> QualityReport:
         )
     )
     refs = {d.id: DocumentRef(id=d.id, title=d.title, filename=d.filename) for d in documents}
-    current = [d.current_version_id for d in documents if d.current_version_id is not None]
+    searched = searched_versions(session, collection.id, documents)
+    current = list(searched.values())
     return QualityReport(
         collection_id=collection.id,
         documents=len(documents),
         duplicates=near_duplicates(session, current, refs),
         pages=page_issues(session, current, refs),
         failed=failed_versions(session, collection.id, refs),
-        unused=unused_documents(session, documents, refs),
+        unused=unused_documents(session, [d for d in documents if d.id in searched], refs),
         unanswered=unanswered(session, collection.id),
     )
+
+
+def searched_versions(
+    session: Session, collection_id: int, documents: list[Document]
+) -> dict[int, int]:
+    """Document id → the version search reads: the current one, else the version whose words are
+    already indexed while its vectors are computed (search finds it by keyword meanwhile)."""
+    versions = {d.id: d.current_version_id for d in documents if d.current_version_id is not None}
+    waiting = session.execute(
+        select(DocumentVersion.document_id, func.max(DocumentVersion.id))
+        .where(
+            DocumentVersion.collection_id == collection_id,
+            DocumentVersion.status == "embedding",
+        )
+        .group_by(DocumentVersion.document_id)
+    ).all()
+    for document_id, version_id in waiting:
+        versions.setdefault(document_id, version_id)
+    return versions
 
 
 def shingles(text: str, size: int = SHINGLE_WORDS) -> set[bytes]:
@@ -208,20 +228,19 @@ def failed_versions(
 def unused_documents(
     session: Session, documents: list[Document], refs: dict[int, DocumentRef]
 ) -> list[UnusedDocument]:
-    """Searchable documents no answer has cited (oldest first: the longest unused)."""
-    searchable = [d for d in documents if d.current_version_id is not None]
-    if not searchable:
+    """The searchable `documents` no answer has cited (oldest first: the longest unused)."""
+    if not documents:
         return []
     cited = set(
         session.scalars(
             select(CitationUse.document_id)
-            .where(CitationUse.document_id.in_([d.id for d in searchable]))
+            .where(CitationUse.document_id.in_([d.id for d in documents]))
             .distinct()
         )
     )
     return [
         UnusedDocument(document=refs[d.id], added_at=d.created_at)
-        for d in searchable
+        for d in documents
         if d.id not in cited
     ]
 

@@ -13,7 +13,12 @@ from sqlalchemy.orm import Session
 
 from civique.demo_documents import demo_files
 from civique.documents import files, ingest, quality, service
-from civique.documents.models import CitationUse, DocumentVersion, UnansweredQuestion
+from civique.documents.models import (
+    CitationUse,
+    Document,
+    DocumentVersion,
+    UnansweredQuestion,
+)
 from civique.errors import UserError
 from civique.orgs.models import Team, TeamMember
 from tests.documents.files import pdf_pages
@@ -104,6 +109,23 @@ def test_ocr_pages_are_reported(
     ocr = [i for i in report.pages if i.kind == "ocr"]
     assert [(i.document.id, i.page) for i in ocr] == [(ids["conseil.pdf"], 1)]
     assert ocr[0].words > 10
+
+
+def test_a_version_waiting_for_its_vectors_is_already_reported(
+    loaded: tuple[int, dict[str, int]], db: Session, tenant: Tenant
+) -> None:
+    collection_id, ids = loaded
+    document = db.get(Document, ids["conseil.pdf"])
+    assert document is not None and document.current_version_id is not None
+    version = db.get(DocumentVersion, document.current_version_id)
+    assert version is not None
+    # As when the embedding model is down: words indexed (found by keyword), no vectors yet.
+    version.status, document.current_version_id = "embedding", None
+    db.commit()
+    report = quality.report(db, tenant.users["agent"], collection_id)
+    assert ids["conseil.pdf"] in {u.document.id for u in report.unused}
+    issues = {(i.document.id, i.page, i.kind) for i in report.pages}
+    assert (ids["conseil.pdf"], 2, "empty") in issues
 
 
 def test_distinct_documents_are_not_duplicates() -> None:
