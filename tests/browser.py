@@ -29,8 +29,11 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
 
 @contextmanager
-def demo_server(data_dir: Path) -> Iterator[str]:
-    """The demo instance (fake model only) served by Uvicorn on 127.0.0.1; yields its URL."""
+def demo_server(data_dir: Path, **overrides: Any) -> Iterator[str]:
+    """The demo instance (fake model only) served by Uvicorn on 127.0.0.1; yields its URL.
+
+    `overrides` change settings, e.g. `jobs_in_process=True` to run the job worker in it.
+    """
     from civique.app import create_app
 
     settings = Settings(
@@ -42,6 +45,7 @@ def demo_server(data_dir: Path) -> Iterator[str]:
         embedded_embeddings_enabled=False,
         log_json=False,
         log_level="WARNING",
+        **overrides,
     )
     create_demo(settings)
     app = create_app(settings)

@@ -300,6 +300,35 @@ def test_delete_between_parse_and_embedding_stops_the_job_cleanly(
     assert not any(p.is_file() for p in Path(ctx.store.root).rglob("*"))
 
 
+def test_delete_while_the_file_is_read_stops_the_job_cleanly(
+    app: FastAPI,
+    agent_client: tuple[TestClient, str],
+    collection: int,
+    enqueued: list[int],
+    db: Session,
+    tenant: Tenant,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    client, csrf = agent_client
+    upload(client, csrf, collection, [(PDF, demo(PDF))])
+    ctx = app.state.jobs.ingest
+    document_id = db.scalar(select(Document.id))
+    assert document_id is not None
+    parse = ingest.parse
+
+    def deleted_while_parsing(*args: Any) -> Any:
+        parsed = parse(*args)
+        with app.state.sessions() as other:
+            files.delete_document(other, ctx.store, tenant.users["agent"], document_id)
+        return parsed
+
+    monkeypatch.setattr(ingest, "parse", deleted_while_parsing)
+    assert ingest.process(ctx, enqueued[0]) == "cancelled"
+    db.expire_all()
+    for model in (Document, DocumentVersion, DocumentSection, Chunk):
+        assert db.scalar(select(func.count()).select_from(model)) == 0, model
+
+
 def test_a_reader_sees_documents_but_cannot_upload_or_delete(
     app: FastAPI, db: Session, tenant: Tenant, collection: int, enqueued: list[int]
 ) -> None:
