@@ -272,9 +272,7 @@ class ChatStreamer:
         finally:
             if completed is None and not refused:  # the browser went away: keep what was generated
                 with anyio.CancelScope(shield=True):
-                    await asyncio.to_thread(
-                        self._finish, message_id, "".join(parts), "stopped", None, None
-                    )
+                    await asyncio.to_thread(self._keep_partial, user, message_id, job, parts)
         if completed is not None:  # the gateway always ends with Completed; explicit for typing
             yield await self._complete(user, message_id, job, completed)
 
@@ -349,6 +347,14 @@ class ChatStreamer:
             prompt = prompt_for(session, conv, msg, org_name, chars)
             question = next((m.content for m in reversed(prompt) if m.role == "user"), "")
             return _Job(ctx, msg.model_id or conv.model_id, prompt, question, collections)
+
+    def _keep_partial(self, user: User, message_id: int, job: _Job, parts: list[str]) -> None:
+        """Save an interrupted reply; a grounded one is checked like a finished one."""
+        if job.collections is None:
+            self._finish(message_id, "".join(parts), "stopped", None, None)
+            return
+        result = grounded.verify("".join(parts), job.passages, gettext("unverified"))
+        self._finish_grounded(user, message_id, job, result, None, "stopped")
 
     def _finish_grounded(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -15,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civique.auth.service import create_api_token
-from civique.chat import grounded
+from civique.chat import grounded, service
 from civique.chat.models import Message
 from civique.demo_documents import demo_files
 from civique.documents import files, ingest
@@ -24,6 +25,7 @@ from civique.documents.service import create_collection
 from civique.llm.models import ModelCall, OutputRecord
 from civique.llm.providers import fake
 from civique.llm.types import ChatMessage
+from tests.chat.test_routes import _events
 from tests.helpers import Tenant, login
 
 QUESTION = "Combien coûte une concession de 30 ans au cimetière ?"
@@ -61,8 +63,14 @@ def script(monkeypatch: pytest.MonkeyPatch) -> Iterator[Script]:
     yield recorded
 
 
-def _ingest(app: FastAPI, db: Session, user_id: int, tenant: Tenant, name: str,
-            documents: list[tuple[str, bytes]]) -> int:
+def _ingest(
+    app: FastAPI,
+    db: Session,
+    user_id: int,
+    tenant: Tenant,
+    name: str,
+    documents: list[tuple[str, bytes]],
+) -> int:
     owner = next(u for u in tenant.users.values() if u.id == user_id)
     collection = create_collection(db, owner, name, "personal")
     ctx = app.state.jobs.ingest
@@ -87,26 +95,25 @@ def secret_collection(app: FastAPI, db: Session, tenant: Tenant) -> int:
     return _ingest(app, db, tenant.users["validator"].id, tenant, "Privée", [("secret.md", text)])
 
 
-def _events(client: TestClient, reply_id: int) -> list[tuple[str, dict[str, object]]]:
-    with client.stream("GET", f"/chat/messages/{reply_id}/stream") as response:
-        assert response.status_code == 200
-        raw = "".join(response.iter_text())
-    events = []
-    for block in raw.strip().split("\n\n"):
-        lines = dict(line.split(": ", 1) for line in block.splitlines())
-        events.append((lines["event"], json.loads(lines["data"])))
-    return events
-
-
 def _ask(client: TestClient, csrf: str, text: str, collections: list[int]) -> tuple[int, int]:
-    response = client.post("/chat", data={"csrf_token": csrf, "model_id": "fake/echo"},
-                           follow_redirects=False)
+    response = client.post(
+        "/chat", data={"csrf_token": csrf, "model_id": "fake/echo"}, follow_redirects=False
+    )
     conv = int(response.headers["location"].rsplit("/", 1)[1])
-    posted = client.post(f"/chat/{conv}/messages",
-                         data={"csrf_token": csrf, "text": text, "collections": collections},
-                         headers={"accept": "application/json"})
+    posted = client.post(
+        f"/chat/{conv}/messages",
+        data={"csrf_token": csrf, "text": text, "collections": collections},
+        headers={"accept": "application/json"},
+    )
     assert posted.status_code == 200, posted.text
     return conv, int(posted.json()["reply_id"])
+
+
+def _answered(client: TestClient, csrf: str, collection: int) -> int:
+    """Ask QUESTION from one collection and read the reply to its end; the reply's id."""
+    _conv, reply_id = _ask(client, csrf, QUESTION, [collection])
+    _events(client, reply_id)
+    return reply_id
 
 
 def test_grounded_reply_keeps_the_verified_citation_and_drops_the_invented_one(
@@ -131,13 +138,18 @@ def test_grounded_reply_keeps_the_verified_citation_and_drops_the_invented_one(
     assert citation["page"] in (1, 2, 3, 4)
     assert " ".join(citation["quote"].split()) in " ".join(prompt[1].content.split())
     assert reply.grounding == {
-        "collections": [cemetery], "flags": {"dropped": 1, "not_found": False, "uncited": False}
+        "collections": [cemetery],
+        "flags": {"dropped": 1, "not_found": False, "uncited": False},
     }
     assert "[citation non vérifiée retirée]" in reply.content  # French is the default language
     assert "[2]" not in reply.content
     # The page shows it now (done event) and after a reload (history).
     html = str(done["citations_html"])
-    for shown in (escape(document.title), escape(citation["source_url"]), "Citations non vérifiées retirées : 1."):
+    for shown in (
+        escape(document.title),
+        escape(citation["source_url"]),
+        "Citations non vérifiées retirées : 1.",
+    ):
         assert shown in html, shown
     page = client.get(f"/chat/{conv}").text
     assert escape(citation["source_url"]) in page
@@ -157,9 +169,7 @@ def test_viewer_opens_the_cited_page_with_the_quote_marked(
     agent_client: tuple[TestClient, str], db: Session, cemetery: int, script: Script
 ) -> None:
     client, csrf = agent_client
-    _conv, reply_id = _ask(client, csrf, QUESTION, [cemetery])
-    _events(client, reply_id)
-    reply = db.get(Message, reply_id)
+    reply = db.get(Message, _answered(client, csrf, cemetery))
     assert reply is not None
     [citation] = reply.citations or []
     page = client.get(citation["source_url"].split("#")[0])
@@ -180,8 +190,12 @@ def test_viewer_opens_the_cited_page_with_the_quote_marked(
 
 
 def test_unanswered_question_is_recorded_for_each_collection(
-    agent_client: tuple[TestClient, str], db: Session, tenant: Tenant, app: FastAPI,
-    cemetery: int, script: Script
+    agent_client: tuple[TestClient, str],
+    db: Session,
+    tenant: Tenant,
+    app: FastAPI,
+    cemetery: int,
+    script: Script,
 ) -> None:
     client, csrf = agent_client
     script.reply = lambda prompt: "Les documents ne contiennent pas la réponse."
@@ -202,44 +216,55 @@ def test_unanswered_question_is_recorded_for_each_collection(
     kind, done = _events(client, reply_id)[-1]
     assert kind == "done" and len(script.prompts) == calls
     assert grounded.NOT_FOUND in str(done["html"])
-    assert db.scalar(select(UnansweredQuestion).where(
-        UnansweredQuestion.question == "Une question ?")) is not None
+    assert (
+        db.scalar(select(UnansweredQuestion).where(UnansweredQuestion.question == "Une question ?"))
+        is not None
+    )
 
 
 def test_unreadable_collection_never_reaches_the_prompt(
-    app: FastAPI, agent_client: tuple[TestClient, str], db: Session, tenant: Tenant,
-    cemetery: int, secret_collection: int, script: Script
+    app: FastAPI,
+    agent_client: tuple[TestClient, str],
+    db: Session,
+    tenant: Tenant,
+    cemetery: int,
+    secret_collection: int,
+    script: Script,
 ) -> None:
     client, csrf = agent_client
-    response = client.post("/chat", data={"csrf_token": csrf, "model_id": "fake/echo"},
-                           follow_redirects=False)
+    response = client.post(
+        "/chat", data={"csrf_token": csrf, "model_id": "fake/echo"}, follow_redirects=False
+    )
     conv = int(response.headers["location"].rsplit("/", 1)[1])
-    refused = client.post(f"/chat/{conv}/messages",
-                          data={"csrf_token": csrf, "text": QUESTION,
-                                "collections": [cemetery, secret_collection]},
-                          headers={"accept": "application/json"})
+    refused = client.post(
+        f"/chat/{conv}/messages",
+        data={"csrf_token": csrf, "text": QUESTION, "collections": [cemetery, secret_collection]},
+        headers={"accept": "application/json"},
+    )
     assert refused.status_code == 404
     page = client.get(f"/chat/{conv}").text
     assert "Privée" not in page and f'value="{secret_collection}"' not in page
-    _conv, reply_id = _ask(client, csrf, QUESTION, [cemetery])
-    _events(client, reply_id)
+    _answered(client, csrf, cemetery)
     token = create_api_token(db, tenant.users["agent"], "t")[1]
     api = TestClient(app)
     body = {"model": "fake/echo", "messages": [{"role": "user", "content": QUESTION}]}
     headers = {"authorization": f"Bearer {token}"}
-    denied = api.post("/api/v1/chat/completions", headers=headers,
-                      json={**body, "collections": [secret_collection]})
+    denied = api.post(
+        "/api/v1/chat/completions",
+        headers=headers,
+        json={**body, "collections": [secret_collection]},
+    )
     assert denied.status_code == 404
-    allowed = api.post("/api/v1/chat/completions", headers=headers,
-                       json={**body, "collections": [cemetery]})
+    allowed = api.post(
+        "/api/v1/chat/completions", headers=headers, json={**body, "collections": [cemetery]}
+    )
     assert allowed.status_code == 200
     assert len(script.prompts) == 2
     assert all(SECRET not in m.content for prompt in script.prompts for m in prompt)
     # The owner of the secret collection does get it: the word is really searchable.
     owner = TestClient(app)
     owner_csrf = login(owner, tenant.users["validator"].email)
-    _conv, reply_id = _ask(owner, owner_csrf, QUESTION, [secret_collection])
-    _events(owner, reply_id)
+    _answered(owner, owner_csrf, secret_collection)
     assert SECRET in script.prompts[-1][1].content
 
 
@@ -247,8 +272,7 @@ def test_regenerate_answers_from_the_same_collections(
     agent_client: tuple[TestClient, str], db: Session, cemetery: int, script: Script
 ) -> None:
     client, csrf = agent_client
-    _conv, reply_id = _ask(client, csrf, QUESTION, [cemetery])
-    _events(client, reply_id)
+    reply_id = _answered(client, csrf, cemetery)
     again = client.post(f"/chat/messages/{reply_id}/regenerate", data={"csrf_token": csrf})
     new_id = int(again.json()["reply_id"])
     _events(client, new_id)
@@ -263,15 +287,28 @@ def test_api_answer_carries_checked_citations(
     token = create_api_token(db, tenant.users["agent"], "t")[1]
     api = TestClient(app)
     headers = {"authorization": f"Bearer {token}"}
-    body = {"model": "fake/echo", "collections": [cemetery],
-            "messages": [{"role": "system", "content": "Réponds en anglais."},
-                         {"role": "user", "content": QUESTION}]}
+    body = {
+        "model": "fake/echo",
+        "collections": [cemetery],
+        "messages": [
+            {"role": "system", "content": "Réponds en anglais."},
+            {"role": "user", "content": QUESTION},
+        ],
+    }
     response = api.post("/api/v1/chat/completions", headers=headers, json=body)
     assert response.status_code == 200
     data = response.json()
     [citation] = data["citations"]
-    assert set(citation) == {"index", "document_id", "title", "page", "label", "quote",
-                             "source_url", "verified"}
+    assert set(citation) == {
+        "index",
+        "document_id",
+        "title",
+        "page",
+        "label",
+        "quote",
+        "source_url",
+        "verified",
+    }
     assert citation["index"] == 1 and citation["verified"] is True
     assert citation["source_url"].startswith("http://testserver/documents/")
     assert data["grounding"] == {"dropped": 1, "not_found": False, "uncited": False}
@@ -280,8 +317,9 @@ def test_api_answer_carries_checked_citations(
     # The client's own system prompt is not used: the fixed grounded one is.
     assert script.prompts[-1][0].content == grounded.SYSTEM_PROMPT
     # Streaming: the citations come in the last chunk, before [DONE].
-    with api.stream("POST", "/api/v1/chat/completions", headers=headers,
-                    json={**body, "stream": True}) as streamed:
+    with api.stream(
+        "POST", "/api/v1/chat/completions", headers=headers, json={**body, "stream": True}
+    ) as streamed:
         lines = [line for line in streamed.iter_lines() if line.startswith("data: ")]
     assert lines[-1] == "data: [DONE]"
     last = json.loads(lines[-2][6:])
@@ -289,3 +327,32 @@ def test_api_answer_carries_checked_citations(
     assert [c["quote"] for c in last["citations"]] == [citation["quote"]]
     uses = db.scalars(select(CitationUse)).all()
     assert len(uses) == 2 and all(u.output_id for u in uses)
+
+
+def test_interrupted_grounded_reply_is_checked_too(
+    app: FastAPI, db: Session, tenant: Tenant, cemetery: int, script: Script
+) -> None:
+    agent = tenant.users["agent"]
+    conv = service.create_conversation(db, agent, "fake/echo")
+    _q, reply = service.post_message(
+        db, app.state.settings, agent, conv, QUESTION, "fake/echo", [cemetery]
+    )
+
+    async def read_until_first_marker() -> str:
+        streamer: service.ChatStreamer = app.state.chat_streamer
+        events = streamer.stream(agent, reply.id, "Org")
+        seen = ""
+        async for event in events:
+            seen += event.text
+            if "[1]" in seen:
+                break
+        await events.aclose()  # the browser went away
+        return seen
+
+    seen = asyncio.run(read_until_first_marker())
+    assert "[2]" not in seen
+    db.expire_all()
+    saved = db.get(Message, reply.id)
+    assert saved is not None and saved.status == "stopped"
+    assert [c["verified"] for c in saved.citations or []] == [True]
+    assert saved.grounding and saved.grounding["flags"]["dropped"] == 0
