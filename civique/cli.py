@@ -1,4 +1,5 @@
-"""Command line: `civique serve | worker | migrate | create-admin | demo | prepare-models`."""
+"""Command line: `civique serve | worker | migrate | create-admin | demo | prepare-models |
+reindex | bench`."""
 
 from __future__ import annotations
 
@@ -29,6 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     admin.add_argument("--role", default="platform_admin", choices=["platform_admin", "org_admin"])
     commands.add_parser("demo", help="create the demo organisation and print its logins")
     commands.add_parser("prepare-models", help="assemble and verify the embedded model files")
+    commands.add_parser(
+        "reindex", help="embed every document again (after changing the embedding model)"
+    )
     bench = commands.add_parser("bench", help="run the benchmarks (from the repository)")
     bench.add_argument("bench_args", nargs=argparse.REMAINDER, help="passed to `python -m bench`")
     args = parser.parse_args(argv)
@@ -40,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         "create-admin": _create_admin,
         "demo": _demo,
         "prepare-models": _prepare_models,
+        "reindex": _reindex,
         "bench": _bench,
     }[args.command]
     try:
@@ -64,6 +69,26 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         access_log=False,  # civique.access logs route templates instead of raw paths
         log_level=settings.log_level.lower(),
     )
+    return 0
+
+
+def _reindex(settings: Settings, _args: argparse.Namespace) -> int:
+    from civique.db.engine import make_engine, make_session_factory
+    from civique.db.migrate import upgrade
+    from civique.documents.ingest import reset_vectors, run_pending
+    from civique.jobs.tasks import register_all
+    from civique.llm.gateway import Gateway
+    from civique.llm.registry import build_registry
+
+    upgrade(settings)
+    engine = make_engine(settings.sqlalchemy_url)
+    sessions = make_session_factory(engine)
+    with sessions() as session:
+        count = reset_vectors(session)
+    print(f"Embedding {count} documents again with {settings.documents_embedding_model}…")
+    jobs = register_all(settings, sessions, Gateway(build_registry(settings), sessions, settings))
+    run_pending(jobs.ingest)
+    engine.dispose()
     return 0
 
 

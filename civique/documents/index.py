@@ -154,6 +154,9 @@ class IndexBackend(Protocol):
     def remove_versions(self, session: Session, version_ids: list[int]) -> None:
         """Forget the chunks of these versions (before their rows are deleted)."""
 
+    def drop_vectors(self, session: Session) -> None:
+        """Drop the vector table (before re-embedding everything with another model)."""
+
     def keyword(
         self,
         session: Session,

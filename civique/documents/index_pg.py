@@ -144,6 +144,10 @@ class PostgresIndex:
             ],
         )
 
+    def drop_vectors(self, session: Session) -> None:
+        """Drop the vector table (its HNSW index goes with it)."""
+        session.execute(text("DROP TABLE IF EXISTS chunk_vectors"))
+
     def remove_versions(self, session: Session, version_ids: list[int]) -> None:
         """Nothing to do: both tables cascade from `chunks`."""
 

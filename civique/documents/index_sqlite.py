@@ -107,6 +107,11 @@ class SqliteIndex:
             ],
         )
 
+    def drop_vectors(self, session: Session) -> None:
+        """Drop the vec0 table and its trigger."""
+        session.execute(text("DROP TRIGGER IF EXISTS chunk_vectors_delete"))
+        session.execute(text(f"DROP TABLE IF EXISTS {_VEC_TABLE}"))
+
     def remove_versions(self, session: Session, version_ids: list[int]) -> None:
         """Nothing to do: the triggers on `chunks` remove index rows with their chunks."""
 

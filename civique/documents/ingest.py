@@ -29,6 +29,7 @@ from civique.documents.models import (
     Document,
     DocumentSection,
     DocumentVersion,
+    IndexSetting,
 )
 from civique.documents.parse import parse
 from civique.documents.storage import FileStore
@@ -328,3 +329,20 @@ def run_pending(ctx: IngestContext, enqueue: Callable[[int], object] | None = No
         else:
             process(ctx, version_id)
     return len(found)
+
+
+def reset_vectors(session: Session) -> int:
+    """Forget every vector and the index's model so that every searchable version is embedded
+    again (after changing `documents_embedding_model`); returns the versions to re-embed.
+    Keyword search keeps working meanwhile."""
+    backend_for(session).drop_vectors(session)
+    session.execute(delete(IndexSetting))
+    session.execute(update(Chunk).values(embedded=False))
+    count = _changed(
+        session,
+        update(DocumentVersion)
+        .where(DocumentVersion.status == "ready")
+        .values(status="embedding", progress_done=0, lease_until=None),
+    )
+    session.commit()
+    return count

@@ -14,10 +14,11 @@ from civique.db.engine import make_engine
 from civique.db.registry import Base
 from civique.demo_documents import demo_files
 from civique.documents import files, ingest, search
-from civique.documents.index import Filters
+from civique.documents.index import Filters, check_model, index_model
 from civique.documents.models import Chunk, Document, DocumentSection, DocumentVersion
 from civique.documents.service import create_collection
 from civique.documents.storage import FileStore
+from civique.errors import UserError
 from civique.llm.gateway import CallContext
 from tests.conftest import emptied
 from tests.helpers import Tenant
@@ -157,3 +158,23 @@ def test_french_words_match_across_forms_and_accents(
     # "concessions" (plural, in the question) finds "concession"; "cimetiere" without accent too.
     hits = search.ranked(db, agent, "tarifs des concessions au cimetiere", None, mode="keyword")
     assert hits and hits[0].filename == "reglement-cimetiere.pdf"
+
+
+def test_reindex_embeds_everything_again(
+    loaded: tuple[int, ingest.IngestContext], db: Session
+) -> None:
+    chunks = db.scalar(select(func.count()).select_from(Chunk))
+    assert ingest.reset_vectors(db) == len(demo_files())
+    assert index_model(db) is None
+    assert ingest.run_pending(loaded[1]) == len(demo_files())
+    db.expire_all()
+    assert set(db.scalars(select(DocumentVersion.status)).all()) == {"ready"}
+    assert _index_rows(db, "chunk_vectors") == chunks
+
+
+def test_vectors_of_another_model_are_refused(
+    loaded: tuple[int, ingest.IngestContext], db: Session
+) -> None:
+    with pytest.raises(UserError) as refused:
+        check_model(db, "embedded/multilingual-e5-small", 384)
+    assert refused.value.code == "index_model_mismatch"
