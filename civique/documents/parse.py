@@ -64,9 +64,13 @@ def _parse_pdf(data: bytes, limits: ParseLimits) -> ParsedDocument:
     result = parse_pdf(data, limits)
     if not result.sections and result.image_pages:
         raise UserError("doc_scan_unreadable", 422)
+    notices = []
+    if result.damaged_pages:
+        pages = ", ".join(str(p) for p in result.damaged_pages)
+        notices.append(Notice("doc_pages_damaged", {"pages": pages}))
     return ParsedDocument(title=result.title or "", media_type=sniff.PDF, language=None,
                           sections=result.sections, ocr_pages=result.ocr_pages,
-                          page_count=result.page_count)
+                          page_count=result.page_count, notices=notices)
 
 
 def _parse_other(media_type: str, data: bytes,

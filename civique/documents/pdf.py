@@ -35,6 +35,7 @@ class PdfText:
         self.ocr_pages: list[int] = []
         self.image_pages = 0
         self.page_count = 0
+        self.damaged_pages: list[int] = []
 
 
 def parse_pdf(data: bytes, limits: ParseLimits) -> PdfText:
@@ -50,11 +51,15 @@ def parse_pdf(data: bytes, limits: ParseLimits) -> PdfText:
             raise UserError("doc_too_many_pages", 413, pages=result.page_count,
                             limit=limits.max_pages)
         for index in range(result.page_count):
-            text = _page_text(pdf, index, limits, result)
+            try:
+                text = _page_text(pdf, index, limits, result)
+            except pdfium.PdfiumError:  # one damaged page: skip it, say so, read the others
+                result.damaged_pages.append(index + 1)
+                continue
             if text.strip():
                 result.sections.append(Section(text=text, page=index + 1))
-    except pdfium.PdfiumError as exc:  # a page that cannot be loaded
-        raise UserError("doc_corrupt", 422, kind="PDF") from exc
+        if result.page_count and len(result.damaged_pages) == result.page_count:
+            raise UserError("doc_corrupt", 422, kind="PDF")
     finally:
         with _PDFIUM:
             pdf.close()

@@ -8,8 +8,10 @@ import time
 import zipfile
 from collections.abc import Callable
 
+import pypdfium2 as pdfium
 import pytest
 
+from civique.documents import pdf as pdf_module
 from civique.documents import sniff
 from civique.documents.parse import ParseLimits, parse
 from civique.errors import MESSAGES, UserError
@@ -43,6 +45,33 @@ def test_pdf_blank_page_is_skipped_but_numbering_kept() -> None:
     data = files.pdf_pages(["Page un avec du texte.", "", "Page trois avec du texte."])
     document = parse(data, "a.pdf", LIMITS)
     assert [s.page for s in document.sections] == [1, 3]
+
+
+def test_a_damaged_page_is_skipped_and_told(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PDFium failing on one page (as on a broken page object) costs that page only."""
+    real = pdf_module._page_content
+
+    def failing_on_page_two(pdf: object, index: int, limits: ParseLimits) -> object:
+        if index == 1:
+            raise pdfium.PdfiumError("Failed to load page.")
+        return real(pdf, index, limits)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pdf_module, "_page_content", failing_on_page_two)
+    data = files.pdf_pages(["Page un de la notice.", "Page deux.", "Page trois de la notice."])
+    document = parse(data, "notice.pdf", LIMITS)
+    assert [s.page for s in document.sections] == [1, 3]
+    assert [(n.code, n.params) for n in document.notices] == [
+        ("doc_pages_damaged", {"pages": "2"})
+    ]
+    assert "doc_pages_damaged" in MESSAGES
+
+
+def test_a_pdf_whose_every_page_is_damaged_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    def failing(pdf: object, index: int, limits: ParseLimits) -> object:
+        raise pdfium.PdfiumError("Failed to load page.")
+
+    monkeypatch.setattr(pdf_module, "_page_content", failing)
+    assert refused(files.pdf_pages(["Un.", "Deux."]), "a.pdf").code == "doc_corrupt"
 
 
 def test_scanned_pdf_is_read_by_ocr_with_accents() -> None:
