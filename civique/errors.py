@@ -82,6 +82,7 @@ MESSAGES: dict[str, str] = {
     "doc_embedding_unavailable": N_(
         "Waiting for the embedding model (%(code)s); indexing will go on by itself when it is "
         "back."),
+    "doc_attachment_skipped": N_("The attachment %(name)s could not be read (%(reason)s)."),
     "doc_pages_damaged": N_("Damaged pages could not be read and were skipped: %(pages)s."),
     "doc_duplicate": N_("This file is already in the collection, as “%(title)s”."),
     "upload_too_many": N_("Too many files at once: %(count)s, the limit is %(limit)s."),

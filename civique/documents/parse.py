@@ -24,6 +24,8 @@ def parse(data: bytes, filename: str, limits: ParseLimits) -> ParsedDocument:
     media_type = sniff.sniff(data, filename, limits)
     notices = _extension_notices(filename, media_type)
     document = _parse_as(media_type, data, limits)
+    if media_type == sniff.EML:
+        _add_attachments(document, data, limits)
     document.title = document.title or PurePath(filename).stem or filename
     document.notices = notices + document.notices
     document.sections = [s for s in (_tidied(s) for s in document.sections) if s.text]
@@ -31,6 +33,23 @@ def parse(data: bytes, filename: str, limits: ParseLimits) -> ParsedDocument:
         raise UserError("doc_no_text", 422)
     document.language = detect_language(document.sections)
     return document
+
+
+def _add_attachments(document: ParsedDocument, data: bytes, limits: ParseLimits) -> None:
+    """Read an e-mail's attached files (one level: an attached e-mail's own attachments are not
+    opened); each becomes sections labelled with its name; an unreadable one is a notice."""
+    for name, content in text.eml_attachments(data):
+        try:
+            if sniff.sniff(content, name, limits) == sniff.EML:
+                raise UserError("doc_unsupported", kind="EML")
+            attached = _parse_as(sniff.sniff(content, name, limits), content, limits)
+        except UserError as exc:
+            params = {"name": name, "reason": exc.code}
+            document.notices.append(Notice("doc_attachment_skipped", params))
+            continue
+        for section in attached.sections:
+            label = f"{name} — {section.label}" if section.label else name
+            document.sections.append(Section(text=section.text, page=section.page, label=label))
 
 
 def _extension_notices(filename: str, media_type: str) -> list[Notice]:

@@ -162,3 +162,20 @@ def parse_eml(data: bytes) -> tuple[list[Section], str | None]:
         elif content.strip():
             sections.append(Section(text=content, label=subject))
     return sections, subject
+
+
+def eml_attachments(data: bytes, limit: int = 20) -> list[tuple[str, bytes]]:
+    """The attached files of an e-mail (name, bytes), at most `limit`, inline images left out."""
+    message = email.message_from_bytes(data, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    found: list[tuple[str, bytes]] = []
+    for part in message.iter_attachments():
+        name = part.get_filename()
+        if not name or part.get_content_maintype() == "image":
+            continue
+        payload = part.get_payload(decode=True)
+        if isinstance(payload, bytes) and payload:
+            found.append((name, payload))
+        if len(found) >= limit:
+            break
+    return found

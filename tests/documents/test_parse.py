@@ -253,6 +253,26 @@ def test_eml_headers_and_body() -> None:
     assert "le dossier de M. Martin est complet." in document.sections[1].text
 
 
+def test_eml_attachments_are_read_with_their_pages() -> None:
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["From"] = "urbanisme@bellerive.example"
+    message["Subject"] = "Pièces du dossier"
+    message.set_content("Bonjour, voici les pièces du dossier de permis.")
+    pdf = files.pdf_pages(["Plan de masse : la parcelle fait 612 mètres carrés.",
+                           "Notice descriptive : toiture en tuiles rouges."])
+    message.add_attachment(pdf, maintype="application", subtype="pdf", filename="plans.pdf")
+    message.add_attachment(b"\x00\x01 binaire", maintype="application",
+                           subtype="octet-stream", filename="outil.exe")
+    document = parse(message.as_bytes(), "dossier.eml", LIMITS)
+    attached = [s for s in document.sections if s.label and s.label.startswith("plans.pdf")]
+    assert [s.page for s in attached] == [1, 2]
+    assert "toiture en tuiles rouges" in attached[1].text
+    assert [(n.code, n.params["name"]) for n in document.notices] == [
+        ("doc_attachment_skipped", "outil.exe")]
+
+
 def test_lying_extension_is_parsed_as_what_it_is_and_user_told() -> None:
     document = parse(files.docx_file(), "rapport.pdf", LIMITS)
     assert document.media_type == sniff.DOCX
