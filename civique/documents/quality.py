@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from datasketch import MinHash, MinHashLSH
 from sqlalchemy import func, select
@@ -34,7 +35,8 @@ from civique.documents.schemas import (
     UnusedDocument,
 )
 from civique.documents.service import can_write, readable_collection
-from civique.errors import Forbidden, UserError, error_message
+from civique.errors import MESSAGES, Forbidden
+from civique.i18n import gettext
 
 SIMILARITY = 0.8  # Jaccard similarity from which two documents are reported as near-duplicates
 SHINGLE_WORDS = 5
@@ -179,12 +181,20 @@ def page_issues(
             for number in range(1, (version.page_count or 0) + 1):
                 if number not in on_page:
                     issues.append(_issue(ref, number, None, "empty", 0))
-        for ordinal, (page, label, _) in enumerate(sections):
-            if words[ordinal] < LITTLE_TEXT_WORDS:
+        last = len(sections) - 1
+        for ordinal, (page, label, text) in enumerate(sections):
+            # A heading alone followed by its subsections is structure, not missing text.
+            if words[ordinal] < LITTLE_TEXT_WORDS and not (
+                ordinal < last and _heading_only(text, label)
+            ):
                 issues.append(_issue(ref, page, label, "little_text", words[ordinal]))
         for number in sorted(version.ocr_pages or []):
             issues.append(_issue(ref, number, None, "ocr", on_page.get(number, 0)))
     return issues
+
+
+def _heading_only(text: str, label: str | None) -> bool:
+    return label is not None and _WORD.findall(fold(text)) == _WORD.findall(fold(label))
 
 
 def _issue(
@@ -218,11 +228,16 @@ def failed_versions(
             document=refs[v.document_id],
             number=v.number,
             error_code=v.error_code or "",
-            message=error_message(UserError(v.error_code or "", **(v.error_params or {}))),
+            message=_reason(v.error_code or "", v.error_params or {}),
         )
         for v in rows
         if v.document_id in refs
     ]
+
+
+def _reason(code: str, params: dict[str, Any]) -> str:
+    # Not through UserError: stored parameters may be named like its own arguments ("code").
+    return gettext(MESSAGES.get(code, code), **params)
 
 
 def unused_documents(

@@ -128,6 +128,35 @@ def test_a_version_waiting_for_its_vectors_is_already_reported(
     assert (ids["conseil.pdf"], 2, "empty") in issues
 
 
+def test_a_stored_reason_with_a_code_parameter_is_shown(
+    loaded: tuple[int, dict[str, int]], db: Session, tenant: Tenant
+) -> None:
+    collection_id, ids = loaded
+    version = db.scalar(
+        select(DocumentVersion).where(DocumentVersion.document_id == ids["protege.pdf"])
+    )
+    assert version is not None
+    version.error_code, version.error_params = "doc_embedding_unavailable", {"code": "timeout"}
+    db.commit()
+    [failed] = quality.report(db, tenant.users["agent"], collection_id).failed
+    assert "(timeout)" in failed.message
+
+
+def test_a_heading_followed_by_subsections_is_not_little_text(
+    app: FastAPI, db: Session, tenant: Tenant
+) -> None:
+    agent = tenant.users["agent"]
+    collection = service.create_collection(db, agent, "Titres", "personal")
+    ctx = app.state.jobs.ingest
+    data = _demo("faq-etat-civil.html") + b"<h2>Rubrique vide</h2>"
+    outcome = files.add_file(db, ctx.store, ctx.settings, agent, collection.id, "faq.html", data)
+    assert outcome.status == "queued"
+    ingest.run_pending(ctx)
+    report = quality.report(db, agent, collection.id)
+    # "Actes d'état civil" only heads its questions; the empty last heading is reported.
+    assert [(i.label, i.kind) for i in report.pages] == [("Rubrique vide", "little_text")]
+
+
 def test_distinct_documents_are_not_duplicates() -> None:
     hours = quality.shingles(_demo("horaires-contacts.md").decode())
     faq = quality.shingles(_demo("faq-etat-civil.html").decode())
