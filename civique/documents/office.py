@@ -73,8 +73,32 @@ def parse_docx(data: bytes) -> tuple[list[Section], str | None]:
             for row in block.rows:
                 out.add(_row_text(cell.text for cell in row.cells))
     out.flush()
+    notes = _docx_footnotes(document)
+    if notes:
+        out.sections.append(Section(text="\n\n".join(notes), label="Notes"))
     title = (document.core_properties.title or "").strip() or out.first_heading
     return out.sections, title
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def _docx_footnotes(document: Any) -> list[str]:
+    """The footnotes' text, numbered as in the document (separators, ids ≤ 0, left out)."""
+    from docx.oxml import parse_xml  # python-docx's hardened lxml parser
+
+    for part in document.part.package.iter_parts():
+        if str(part.partname) == "/word/footnotes.xml":
+            root = parse_xml(part.blob)
+            notes: list[str] = []
+            for note in root.iter(f"{_W}footnote"):
+                if int(note.get(f"{_W}id", "0")) <= 0:
+                    continue
+                words = "".join(t.text or "" for t in note.iter(f"{_W}t")).strip()
+                if words:
+                    notes.append(f"[{len(notes) + 1}] {words}")
+            return notes
+    return []
 
 
 def parse_pptx(data: bytes, limits: ParseLimits) -> tuple[list[Section], str | None, int]:

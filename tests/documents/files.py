@@ -186,3 +186,40 @@ def lying_zip(declared: int) -> bytes:
     entry = data.rfind(b"PK\x01\x02")  # the last central directory entry: word/document.xml
     data[entry + 24:entry + 28] = declared.to_bytes(4, "little")
     return bytes(data)
+
+
+FOOTNOTES_XML = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<w:footnotes xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+    '<w:footnote w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p></w:footnote>'
+    '<w:footnote w:type="continuationSeparator" w:id="0"><w:p><w:r><w:continuationSeparator/>'
+    "</w:r></w:p></w:footnote>"
+    '<w:footnote w:id="1"><w:p><w:r><w:t>Article L. 2122-22 du code général des collectivités'
+    " territoriales.</w:t></w:r></w:p></w:footnote>"
+    "</w:footnotes>"
+)
+
+
+def with_footnotes(docx_bytes: bytes) -> bytes:
+    """The DOCX with a footnotes part (python-docx cannot write footnotes)."""
+    source = zipfile.ZipFile(io.BytesIO(docx_bytes))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "[Content_Types].xml":
+                data = data.replace(
+                    b"</Types>",
+                    b'<Override PartName="/word/footnotes.xml" ContentType="application/'
+                    b'vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"/></Types>',
+                )
+            elif item.filename == "word/_rels/document.xml.rels":
+                data = data.replace(
+                    b"</Relationships>",
+                    b'<Relationship Id="rIdNotes" Type="http://schemas.openxmlformats.org/'
+                    b'officeDocument/2006/relationships/footnotes" Target="footnotes.xml"/>'
+                    b"</Relationships>",
+                )
+            target.writestr(item, data)
+        target.writestr("word/footnotes.xml", FOOTNOTES_XML)
+    return out.getvalue()

@@ -253,6 +253,15 @@ def test_eml_headers_and_body() -> None:
     assert "le dossier de M. Martin est complet." in document.sections[1].text
 
 
+def test_docx_footnotes_are_read() -> None:
+    document = parse(files.with_footnotes(files.docx_file()), "note.docx", LIMITS)
+    notes = [s for s in document.sections if s.label == "Notes"]
+    assert len(notes) == 1
+    assert notes[0].text == (
+        "[1] Article L. 2122-22 du code général des collectivités territoriales."
+    )
+
+
 def test_eml_attachments_are_read_with_their_pages() -> None:
     from email.message import EmailMessage
 
