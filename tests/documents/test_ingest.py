@@ -178,3 +178,22 @@ def test_vectors_of_another_model_are_refused(
     with pytest.raises(UserError) as refused:
         check_model(db, "embedded/multilingual-e5-small", 384)
     assert refused.value.code == "index_model_mismatch"
+
+
+def test_a_document_in_an_unsupported_language_fails_with_its_reason(
+    app: FastAPI, db: Session, tenant: Tenant, tmp_path: Path
+) -> None:
+    agent = tenant.users["agent"]
+    collection = create_collection(db, agent, "Langues", "personal")
+    ctx = _ctx(app, tmp_path)
+    dutch = (
+        b"De gemeente organiseert elke week een markt op het plein. Inwoners kunnen hun afval "
+        b"gescheiden aanbieden bij het milieupark, dat op zaterdag open is van negen tot vijf."
+    )
+    outcome = files.add_file(db, ctx.store, ctx.settings, agent, collection.id, "nl.txt", dutch)
+    assert ingest.process(ctx, outcome.version_id or 0) == "failed"
+    version = db.get(DocumentVersion, outcome.version_id)
+    db.refresh(version)
+    assert version is not None and version.error_code == "doc_language"
+    assert version.error_params == {"language": "nl"}
+    assert db.scalar(select(func.count()).select_from(Chunk)) == 0
