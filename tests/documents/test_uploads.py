@@ -24,7 +24,7 @@ from civique.documents.models import Chunk, Document, DocumentSection, DocumentV
 from civique.documents.service import create_collection, share
 from civique.orgs.models import Team, TeamMember
 from civique.settings import Settings
-from tests.documents.files import zip_bomb
+from tests.documents.files import scan_image, scanned_pdf, zip_bomb
 from tests.helpers import Tenant, login
 
 PDF = "reglement-cimetiere.pdf"
@@ -387,3 +387,44 @@ def test_uploads_above_the_limits_are_refused_with_a_message(
         )
     with small_app.state.sessions() as db:
         assert db.scalar(select(func.count()).select_from(Document)) == 0
+
+
+def test_the_list_tells_progress_ocr_and_a_lying_extension(
+    app: FastAPI,
+    agent_client: tuple[TestClient, str],
+    collection: int,
+    enqueued: list[int],
+    db: Session,
+) -> None:
+    client, csrf = agent_client
+    scan = scanned_pdf([scan_image()])
+    lying = b"# Marche\n\nLe marche se tient le mardi matin sur la place des Tilleuls.\n"
+    upload(client, csrf, collection, [("arrete-scanne.pdf", scan), ("marche.pdf", lying)])
+    ctx = app.state.jobs.ingest
+    with ctx.sessions() as session:  # read the scan, stop before its passages are embedded
+        version = ingest.claim(session, enqueued[0], 60)
+        assert version is not None
+        ingest._parse_step(session, ctx, version)
+        version.lease_until = None  # as if its worker stopped there: the next one resumes it
+        session.commit()
+    status = client.get(f"/collections/{collection}/documents/status").json()
+    scanned = next(d for d in status["documents"] if d["status"] == "embedding")
+    assert scanned["active"] and scanned["total"] > 0 and scanned["done"] == 0
+    assert f"0 passages indexés sur {scanned['total']}" in scanned["details"]
+    assert "Texte reconnu (OCR) sur les pages 1" in scanned["details"]
+    page = client.get(f"/collections/{collection}").text
+    assert f'<progress max="{scanned["total"]}" value="0"' in page
+    run_ingestion(app)
+    page = html.unescape(client.get(f"/collections/{collection}").text)
+    assert "Le nom du fichier indique PDF, mais il s'agit d'un fichier Markdown" in page
+    assert page.count("Prêt") == 2 and "<progress" not in page
+
+
+def test_a_zip_with_too_many_files_is_refused_alone(
+    small_app: FastAPI, tenant: Tenant, collection: int
+) -> None:
+    members = {f"{n}.txt": f"Note {n}".encode() for n in range(3)}
+    with TestClient(small_app) as client:
+        csrf = login(client, tenant.users["agent"].email)
+        lines = outcomes(upload(client, csrf, collection, [("lot.zip", zipped(members))]).text)
+    assert len(lines) == 1 and "Trop de fichiers à la fois : 3, la limite est de 2." in lines[0]
