@@ -207,11 +207,33 @@ def _embed_batch(session: Session, ctx: IngestContext, version: DocumentVersion)
     return True
 
 
-def _finish(session: Session, ctx: IngestContext, version: DocumentVersion) -> None:
+def _retire(session: Session, version_ids: list[int]) -> None:
+    """Versions leave search (chunks and index rows go) but stay in the history with their file."""
+    backend_for(session).remove_versions(session, version_ids)
+    session.execute(delete(Chunk).where(Chunk.version_id.in_(version_ids)))
+    session.execute(
+        update(DocumentVersion).where(DocumentVersion.id.in_(version_ids)).values(status="superseded")
+    )
+
+
+def _finish(session: Session, ctx: IngestContext, version: DocumentVersion) -> str:
     """Make this version the searchable one; older versions keep their file, lose their chunks."""
     document = session.get(Document, version.document_id)
     if document is None:
-        return
+        return "cancelled"
+    newer = session.scalar(
+        select(DocumentVersion.id).where(
+            DocumentVersion.document_id == document.id,
+            DocumentVersion.number > version.number,
+            DocumentVersion.status == "ready",
+        )
+    )
+    if newer is not None:  # a newer version finished first (another worker): history only
+        _retire(session, [version.id])
+        version.lease_until = None
+        version.finished_at = utcnow()
+        session.commit()
+        return "superseded"
     older = session.scalars(
         select(DocumentVersion.id).where(
             DocumentVersion.document_id == document.id,
@@ -221,11 +243,7 @@ def _finish(session: Session, ctx: IngestContext, version: DocumentVersion) -> N
         )
     ).all()
     if older:
-        backend_for(session).remove_versions(session, list(older))
-        session.execute(delete(Chunk).where(Chunk.version_id.in_(older)))
-        session.execute(
-            update(DocumentVersion).where(DocumentVersion.id.in_(older)).values(status="superseded")
-        )
+        _retire(session, list(older))
     version.status = "ready"
     version.error_code = None
     version.error_params = {}
@@ -234,6 +252,7 @@ def _finish(session: Session, ctx: IngestContext, version: DocumentVersion) -> N
     document.current_version_id = version.id
     document.updated_at = utcnow()
     session.commit()
+    return "ready"
 
 
 def process(ctx: IngestContext, version_id: int) -> str:
@@ -256,8 +275,7 @@ def process(ctx: IngestContext, version_id: int) -> str:
             )
             if remaining is not None:
                 return "cancelled"
-            _finish(session, ctx, version)
-            return "ready"
+            return _finish(session, ctx, version)
         except UserError as exc:
             session.rollback()
             _fail(session, version, exc)

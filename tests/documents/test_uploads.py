@@ -428,3 +428,28 @@ def test_a_zip_with_too_many_files_is_refused_alone(
         csrf = login(client, tenant.users["agent"].email)
         lines = outcomes(upload(client, csrf, collection, [("lot.zip", zipped(members))]).text)
     assert len(lines) == 1 and "Trop de fichiers à la fois : 3, la limite est de 2." in lines[0]
+
+
+def test_an_older_version_finishing_last_does_not_take_search_back(
+    app: FastAPI,
+    agent_client: tuple[TestClient, str],
+    collection: int,
+    enqueued: list[int],
+    db: Session,
+    tenant: Tenant,
+) -> None:
+    client, csrf = agent_client
+    upload(client, csrf, collection, [("avis.txt", b"Enquete publique sur le canal du Midi.")])
+    upload(client, csrf, collection, [("avis.txt", b"Enquete publique sur la route des Cretes.")])
+    first, second = enqueued
+    ctx = app.state.jobs.ingest
+    assert ingest.process(ctx, second) == "ready"  # two workers: the newer one finishes first
+    assert ingest.process(ctx, first) == "superseded"
+    db.expire_all()
+    document = db.scalar(select(Document))
+    assert document is not None and document.current_version_id == second
+    assert set(db.scalars(select(Chunk.version_id)).all()) == {second}
+    agent = tenant.users["agent"]
+    assert search.ranked(db, agent, "canal Midi", None, mode="keyword") == []
+    assert search.ranked(db, agent, "route Cretes", None, mode="keyword")
+    assert client.get(f"/documents/{document.id}/versions/1/file").status_code == 200
