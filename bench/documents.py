@@ -13,6 +13,7 @@ import os
 import tempfile
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -205,19 +206,26 @@ def run(options: Options | None = None) -> tuple[str, dict[str, Any]]:
             ("ingest", lambda: part_ingest(env, options)),
             ("latency", lambda: part_latency(env, options, queries)),
             ("quality", lambda: part_quality(env, options)),
+            ("answer", lambda: _answers(env, numbers, options, questions)),
         ]
         for name, step in steps:
-            if name in options.parts:
-                print(f"==> documents: {name}", flush=True)
-                numbers[name] = step()
-        if "answer" in options.parts and options.answers:
-            print("==> documents: grounded answers", flush=True)
-            numbers["answer"] = _answers(env, numbers, options, questions)
+            if name in options.parts and (name != "answer" or options.answers):
+                _part(numbers, name, step)
     if "scale" in options.parts:
-        print("==> documents: scale", flush=True)
-        numbers["scale"] = documents_scale.run(options.scale_sizes, options.scale_pg,
-                                               options.pg_exact_size)
+        _part(numbers, "scale", lambda: documents_scale.run(
+            options.scale_sizes, options.scale_pg, options.pg_exact_size))
     return report(numbers), numbers
+
+
+def _part(numbers: dict[str, Any], name: str, step: Callable[[], Any]) -> None:
+    """Run one part; a failure is reported in the section and the other parts still run."""
+    print(f"==> documents: {name}", flush=True)
+    try:
+        numbers[name] = step()
+    except Exception as exc:  # a long run must keep the parts that worked
+        traceback.print_exc()
+        numbers.setdefault("errors", {})[name] = f"{type(exc).__name__}: {exc}"[:300]
+    print(report(numbers) + "\n", flush=True)  # partial results survive a later crash
 
 
 def _answers(env: Env, numbers: dict[str, Any], options: Options,

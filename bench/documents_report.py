@@ -124,8 +124,9 @@ def _scale(results: list[Any]) -> list[str]:
         "belongs to another user's collection, which the access rule must filter out. "
         "`search.ranked` in each mode, 20 CNIL questions with random query vectors, after two "
         "warm-up queries. PostgreSQL 16 is the `pgserver` wheel (pgvector 0.8.2, HNSW m = 16, "
-        "ef_construction = 64, ef_search = 100, no `unaccent`, so no accent folding); its "
-        "indexes are built after the load (build column).",
+        "ef_construction = 64, ef_search = 100); its indexes are built after the load (build "
+        "column, `maintenance_work_mem` 2 GB). Latencies were taken on a machine shared with "
+        "other work: see the load average above.",
         "",
         table(["database", "chunks", "hybrid p50", "hybrid p95", "keyword p50", "vector p50",
                "load", "index build"], rows),
@@ -153,4 +154,6 @@ def render(numbers: dict[str, Any]) -> str:
         parts += [*_answers(numbers["answer"]), ""]
     if numbers.get("scale"):
         parts += [*_scale(numbers["scale"]), ""]
+    for name, error in numbers.get("errors", {}).items():
+        parts += [f"**Part `{name}` failed in this run:** `{error}`", ""]
     return "\n".join(parts).rstrip()

@@ -194,7 +194,11 @@ def measure(database: str, url: str, size: int, words: SyntheticText) -> Scale:
             load, build = documents_scale_pg.load(engine, batches, database)
         queries, vectors = _query_set(QUERIES + 2)
         hybrid, keyword, vector = _time_queries(engine, user_id, queries, vectors)
-        return Scale(database, size, load, build, hybrid, keyword, vector)
+        result = Scale(database, size, load, build, hybrid, keyword, vector)
+        print(f"  {database}, {size:,} chunks: hybrid p50 {result.p('hybrid', 50):,.0f} ms, "
+              f"p95 {result.p('hybrid', 95):,.0f} ms; load {load:.0f} s, build {build:.0f} s",
+              flush=True)
+        return result
     finally:
         engine.dispose()
 

@@ -1,8 +1,8 @@
 """PostgreSQL for the scale benchmark: bulk COPY, then the index code's own DDL.
 
-`pgserver` (a wheel with PostgreSQL 16 and pgvector 0.8) starts a throw-away server; it ships
-no `unaccent`, so its text-search configuration is `french` without accent folding (ranking cost
-is the same). The system PostgreSQL 15 has no pgvector: the index falls back to exact `real[]`.
+`pgserver` (a wheel with PostgreSQL 16 and pgvector 0.8) starts a throw-away server. The system
+PostgreSQL 15 has no pgvector: the index falls back to exact `real[]`. Index DDL and names come
+from `civique.documents.index_pg`, so the tables are the product's.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from civique.documents import index_pg
+from civique.documents.index import fold
 
 SYSTEM_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 _COLUMNS = ("id", "org_id", "collection_id", "document_id", "version_id", "ordinal", "section",
@@ -65,16 +66,9 @@ def system_database() -> Iterator[str | None]:
         admin.dispose()
 
 
-def _search_tables(connection: Any) -> None:
-    """The keyword table: the index code's DDL, minus unaccent where the server lacks it."""
-    has_unaccent = connection.execute(
-        "SELECT 1 FROM pg_available_extensions WHERE name = 'unaccent'").fetchone()
-    if has_unaccent:
-        for ddl in index_pg._SEARCH_DDL[:2]:
-            connection.execute(ddl)
-    else:
-        connection.execute(f"CREATE TEXT SEARCH CONFIGURATION {index_pg._CONFIG} (COPY = french)")
-    connection.execute(index_pg._SEARCH_DDL[2])
+def _split(ddl: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """The index code's DDL as (tables and settings, indexes): indexes are built after the load."""
+    return ([d for d in ddl if "CREATE INDEX" not in d], [d for d in ddl if "CREATE INDEX" in d])
 
 
 def load(engine: Engine, batches: Iterator[tuple[list[Any], np.ndarray]],
@@ -88,21 +82,24 @@ def load(engine: Engine, batches: Iterator[tuple[list[Any], np.ndarray]],
         pgvector = _pgvector(connection)
         if pgvector:
             connection.execute("CREATE EXTENSION IF NOT EXISTS vector")
-        _search_tables(connection)
-        vector_ddl = index_pg._vector_ddl(384, pgvector)
-        for ddl in vector_ddl[:2]:
+        search_ddl, search_indexes = _split(index_pg._SEARCH_DDL)
+        vector_ddl, vector_indexes = _split(index_pg._vector_ddl(384, pgvector))
+        for ddl in (*search_ddl, *vector_ddl):
             connection.execute(ddl)
+        connection.execute("CREATE TEMP TABLE folded (id int, collection_id int, body text)")
         for rows, vectors in batches:
             _copy(connection, rows, vectors, pgvector)
+        # The index folds accents in Python before to_tsvector (`fold`): same here, in bulk.
         connection.execute(
             "INSERT INTO chunk_search(chunk_id, collection_id, tsv) SELECT id, collection_id, "
-            f"to_tsvector('{index_pg._CONFIG}', text) FROM chunks")
+            f"to_tsvector('{index_pg._CONFIG}', body) FROM folded")
+        connection.execute("DROP TABLE folded")
         connection.commit()
         loaded = time.perf_counter() - started
         started = time.perf_counter()
         # Index builds after the load, as a bulk import would; 2 GB so HNSW builds in memory.
         connection.execute("SET maintenance_work_mem = '2GB'")
-        for ddl in (*index_pg._SEARCH_DDL[3:], *vector_ddl[2:]):
+        for ddl in (*search_indexes, *vector_indexes):
             connection.execute(ddl)
         connection.execute("ANALYZE")
         connection.commit()
@@ -122,6 +119,9 @@ def _copy(connection: Any, rows: list[Any], vectors: np.ndarray, pgvector: bool)
         with cursor.copy(f"COPY chunks ({_QUOTED}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
+        with cursor.copy("COPY folded (id, collection_id, body) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row((row[0], row[2], fold(row[12])))
         with cursor.copy("COPY chunk_vectors (chunk_id, collection_id, document_id, media_type, "
                          "day, embedding) FROM STDIN") as copy:
             for row, vector in zip(rows, vectors, strict=True):
