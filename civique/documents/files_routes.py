@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
@@ -22,7 +22,12 @@ from civique.auth.models import User
 from civique.documents import files, service, uploads
 from civique.documents import routes as collection_routes
 from civique.documents.files import FileOutcome
-from civique.documents.schemas import DocumentDetail, DocumentSummary
+from civique.documents.schemas import (
+    DeletedDocument,
+    DocumentDetail,
+    DocumentList,
+    UploadResult,
+)
 from civique.documents.uploads import Upload
 from civique.documents.views import OUTCOME_LABELS, document_rows, status_view
 from civique.errors import UserError, error_message
@@ -39,6 +44,22 @@ Csrf = [Depends(check_csrf)]
 # The requests that carry files: the body-size middleware lets them reach the upload limit.
 UPLOAD_PATHS = re.compile(r"^/(api/v1/)?collections/\d+/documents$|^/documents/\d+/versions$")
 MAX_FIELDS = 20  # besides files: the CSRF token
+# The body is parsed by hand (bounded); this describes it in the OpenAPI document.
+MULTIPART_FILES = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "files": {"type": "array", "items": {"type": "string", "format": "binary"}}
+                    },
+                }
+            }
+        },
+    }
+}
 
 
 async def _read_uploads(request: Request, settings: Settings) -> list[Upload]:
@@ -215,10 +236,12 @@ def delete_page(request: Request, user: Member, db: DB, document_id: int) -> Res
 # API -------------------------------------------------------------------------------------------
 
 
-@router.post("/api/v1/collections/{collection_id}/documents", tags=["Documents"])
-async def api_upload(
-    request: Request, user: ApiMember, db: DB, collection_id: int
-) -> dict[str, Any]:
+@router.post(
+    "/api/v1/collections/{collection_id}/documents",
+    tags=["Documents"],
+    openapi_extra=MULTIPART_FILES,
+)
+async def api_upload(request: Request, user: ApiMember, db: DB, collection_id: int) -> UploadResult:
     """Add files (multipart; any number of parts, ZIPs unpacked) to a collection.
 
     Returns one outcome per file: `queued` (being ingested), `duplicate` or `refused` (with why).
@@ -236,15 +259,19 @@ async def api_upload(
         _enqueue(request),
     )
     data = [uploads.outcome_summary(o) for o in outcomes]
-    counts = {s: sum(1 for o in data if o.status == s) for s in OUTCOME_LABELS}
-    return {"object": "list", "data": data, **counts}
+    statuses = [o.status for o in data]
+    return UploadResult(
+        data=data,
+        queued=statuses.count("queued"),
+        duplicate=statuses.count("duplicate"),
+        refused=statuses.count("refused"),
+    )
 
 
 @router.get("/api/v1/collections/{collection_id}/documents", tags=["Documents"])
-def api_documents(user: ApiMember, db: DB, collection_id: int) -> dict[str, Any]:
+def api_documents(user: ApiMember, db: DB, collection_id: int) -> DocumentList:
     """The documents of a readable collection with the state of their newest version."""
-    found: list[DocumentSummary] = uploads.collection_documents(db, user, collection_id)
-    return {"object": "list", "data": found}
+    return DocumentList(data=uploads.collection_documents(db, user, collection_id))
 
 
 @router.get("/api/v1/documents/{document_id}", tags=["Documents"])
@@ -262,7 +289,7 @@ def api_download(
 
 
 @router.delete("/api/v1/documents/{document_id}", tags=["Documents"])
-def api_delete(request: Request, user: ApiMember, db: DB, document_id: int) -> JSONResponse:
+def api_delete(request: Request, user: ApiMember, db: DB, document_id: int) -> DeletedDocument:
     """Delete a document everywhere (an ingestion under way stops)."""
     uploads.remove_document(db, _store(request), user, document_id)
-    return JSONResponse({"id": document_id, "object": "document", "deleted": True})
+    return DeletedDocument(id=document_id)

@@ -168,3 +168,28 @@ class DocumentDetail(DocumentSummary):
     """A document with every version, newest first."""
 
     versions: list[VersionSummary]
+
+
+class UploadResult(BaseModel):
+    """The outcome of every file of an upload, in order, and how many had each outcome."""
+
+    object: str = "list"
+    data: list[UploadOutcome]
+    queued: int
+    duplicate: int
+    refused: int
+
+
+class DocumentList(BaseModel):
+    """The documents of a collection, newest first."""
+
+    object: str = "list"
+    data: list[DocumentSummary]
+
+
+class DeletedDocument(BaseModel):
+    """What the API answers when a document was deleted."""
+
+    id: int
+    object: str = "document"
+    deleted: bool = True
