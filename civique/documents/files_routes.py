@@ -28,7 +28,8 @@ from civique.documents.schemas import (
     DocumentList,
     UploadResult,
 )
-from civique.documents.uploads import Upload
+from civique.documents.storage import FileStore
+from civique.documents.uploads import Enqueue, Upload
 from civique.documents.views import OUTCOME_LABELS, document_rows, status_view
 from civique.errors import UserError, error_message
 from civique.i18n import gettext
@@ -81,12 +82,14 @@ async def _read_uploads(request: Request, settings: Settings) -> list[Upload]:
     ]
 
 
-def _store(request: Request) -> Any:
-    return request.app.state.jobs.ingest.store
+def _store(request: Request) -> FileStore:
+    store: FileStore = request.app.state.jobs.ingest.store
+    return store
 
 
-def _enqueue(request: Request) -> Any:
-    return request.app.state.jobs.enqueue_ingestion
+def _enqueue(request: Request) -> Enqueue:
+    enqueue: Enqueue = request.app.state.jobs.enqueue_ingestion
+    return enqueue
 
 
 def _settings(request: Request) -> Settings:

@@ -61,6 +61,17 @@ def test_upload_two_files_and_watch_them_become_ready(
     expect(
         page.locator("text=Aucun document dans cette collection pour l'instant.")
     ).to_be_visible()
+    expect(page.locator("[data-dropzone-hint]")).to_be_visible()  # the script is running
+    page.evaluate(
+        """() => {
+        const drop = new DataTransfer();
+        drop.items.add(new File(["Note déposée"], "note.txt", {type: "text/plain"}));
+        const zone = document.querySelector("[data-dropzone]");
+        zone.dispatchEvent(new DragEvent("drop", {dataTransfer: drop, bubbles: true}));
+    }"""
+    )
+    expect(page.locator("[data-upload-chosen]")).to_have_text("Fichiers choisis : 1")
+    assert page.evaluate("document.querySelector('#upload-files').files[0].name") == "note.txt"
     page.set_input_files("#upload-files", [str(p) for p in two_files])
     expect(page.locator("[data-upload-chosen]")).to_have_text("Fichiers choisis : 2")
     page.click("form.upload-form button[type=submit]")
