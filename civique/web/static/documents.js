@@ -98,7 +98,8 @@
     let body;
     try {
       const response = await fetch(url, { headers: { Accept: "application/json" } });
-      if (!response.ok) return; // logged out or gone: the page still works on reload
+      // Logged out (sent to the login page) or gone: stop; the page still works on reload.
+      if (!response.ok || response.redirected) return;
       body = await response.json();
     } catch (_err) {
       delay = Math.min(delay * 2, 30000); // server restarting: try again, less often
