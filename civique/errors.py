@@ -80,7 +80,7 @@ MESSAGES: dict[str, str] = {
         "The document is written in a language that is not supported (%(language)s). Ask your "
         "administrator to add it, or send a version in French or English."),
     "doc_embedding_unavailable": N_(
-        "Waiting for the embedding model (%(code)s); indexing will go on by itself when it is "
+        "Waiting for the embedding model (%(reason)s); indexing will go on by itself when it is "
         "back."),
     "doc_attachment_skipped": N_("The attachment %(name)s could not be read (%(reason)s)."),
     "doc_pages_damaged": N_("Damaged pages could not be read and were skipped: %(pages)s."),
@@ -128,3 +128,8 @@ class Forbidden(UserError):
 def error_message(exc: UserError) -> str:
     """The message of a `UserError` in the current language, parameters filled in."""
     return gettext(MESSAGES.get(exc.code, exc.code), **exc.params)
+
+
+def stored_message(code: str, params: dict[str, Any] | None) -> str:
+    """The message of an error code kept in the database with its parameters (any names)."""
+    return gettext(MESSAGES.get(code, code), **(params or {}))

@@ -293,7 +293,7 @@ def process(ctx: IngestContext, version_id: int) -> str:
             session.execute(
                 update(DocumentVersion)
                 .where(DocumentVersion.id == version_id)
-                .values(error_code="doc_embedding_unavailable", error_params={"code": exc.code})
+                .values(error_code="doc_embedding_unavailable", error_params={"reason": exc.code})
             )
             session.commit()
             return "paused"

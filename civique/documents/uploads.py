@@ -30,7 +30,7 @@ from civique.documents.schemas import (
 )
 from civique.documents.service import can_write, readable_collection
 from civique.documents.storage import FileStore
-from civique.errors import NotFound, UserError, error_message
+from civique.errors import NotFound, UserError, stored_message
 from civique.settings import Settings
 
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
@@ -162,7 +162,7 @@ def outcome_summary(outcome: FileOutcome) -> UploadOutcome:
     """An outcome as the pages and the API show it, its message in the current language."""
     message = None
     if outcome.error_code:
-        message = error_message(UserError(outcome.error_code, **outcome.error_params))
+        message = stored_message(outcome.error_code, outcome.error_params)
     return UploadOutcome(
         filename=outcome.filename,
         status=outcome.status,
@@ -190,9 +190,9 @@ def version_summary(
     """One version with its failure reason and notices in the current language."""
     error = None
     if version.error_code:
-        error = error_message(UserError(version.error_code, **(version.error_params or {})))
+        error = stored_message(version.error_code, version.error_params)
     notices = [
-        error_message(UserError(n.get("code", ""), **(n.get("params") or {})))
+        stored_message(n.get("code", ""), n.get("params"))
         for n in version.notices or []
     ]
     return VersionSummary(

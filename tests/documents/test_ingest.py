@@ -18,7 +18,7 @@ from civique.documents.index import Filters, check_model, index_model
 from civique.documents.models import Chunk, Document, DocumentSection, DocumentVersion
 from civique.documents.service import create_collection
 from civique.documents.storage import FileStore
-from civique.errors import UserError
+from civique.errors import UserError, stored_message
 from civique.llm.gateway import CallContext
 from tests.conftest import emptied
 from tests.helpers import Tenant
@@ -197,3 +197,10 @@ def test_a_document_in_an_unsupported_language_fails_with_its_reason(
     assert version is not None and version.error_code == "doc_language"
     assert version.error_params == {"language": "nl"}
     assert db.scalar(select(func.count()).select_from(Chunk)) == 0
+
+
+def test_stored_reasons_render_whatever_their_parameter_names() -> None:
+    """Reasons kept in the database may carry parameters named like UserError's own ones."""
+    message = stored_message("doc_embedding_unavailable", {"reason": "unavailable"})
+    assert "unavailable" in message
+    assert stored_message("doc_language", {"language": "nl", "code": "x", "status": 1})
