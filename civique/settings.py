@@ -32,6 +32,9 @@ class ProviderConfig(BaseModel):
     chat_models: list[str] = Field(default_factory=list, description="Chat model names served.")
     embedding_models: list[str] = Field(default_factory=list, description="Embedding models.")
     audio_models: list[str] = Field(default_factory=list, description="Transcription models.")
+    rerank_models: list[str] = Field(
+        default_factory=list, description="Reranking models served at the server's `/rerank`."
+    )
     classification_ceiling: Classification = Field(
         default="internal", description="Highest data classification this server may receive."
     )
@@ -189,6 +192,14 @@ class Settings(BaseSettings):
     documents_embedding_model: str = Field(
         default="embedded/multilingual-e5-small",
         description="Embedding model of the document index (changing it needs `civique reindex`).",
+    )
+    documents_reranker_model: str = Field(
+        default="",
+        description="Reranking model applied to the best search results, e.g. "
+        "`tei/bge-reranker-v2-m3` (a `rerank_models` entry of a provider). Empty: no reranker.",
+    )
+    documents_rerank_candidates: int = Field(
+        default=20, ge=1, le=200, description="Best fused search results passed to the reranker."
     )
     documents_max_file_bytes: int = Field(
         default=50 * 1024 * 1024, description="Largest document file accepted."

@@ -26,6 +26,7 @@ from civique.llm.types import (
     ProviderError,
     Queued,
     Usage,
+    count_words,
 )
 from civique.llm.usage import CallContext, CallOutcome, record_call
 from civique.orgs.models import OrgModel
@@ -70,6 +71,11 @@ class Gateway:
         self.registry = registry
         self._sessions = sessions
         self._settings = settings
+
+    @property
+    def settings(self) -> Settings:
+        """The settings the gateway was built with (the search reads its reranker there)."""
+        return self._settings
 
     def allowed_models(
         self, session: Session, org_id: int, role: str, kind: str | None = None
@@ -200,6 +206,36 @@ class Gateway:
         outcome = CallOutcome("ok", result.tokens_in, 0, _ms_since(started))
         await asyncio.to_thread(self._record, ctx, info, "embedding", outcome, None, None)
         return result
+
+    async def rerank(
+        self,
+        ctx: CallContext,
+        model_id: str,
+        query: str,
+        documents: list[str],
+        platform: bool = True,
+    ) -> list[float]:
+        """One relevance score per document, in their order; the call is recorded.
+
+        `platform` (the default): the search's reranker, chosen in the settings like the index's
+        embedding model, so the organisation's model list does not apply (classification does).
+        """
+        if platform:
+            info = self._platform_model(ctx, model_id, "rerank")
+        else:
+            info = await asyncio.to_thread(self._authorise, ctx, model_id, "rerank")
+        provider, native = self.registry.provider_for(model_id)
+        started = time.perf_counter()
+        try:
+            scores = await provider.rerank(native, query, documents)
+        except ProviderError as exc:
+            outcome = CallOutcome("error", latency_ms=_ms_since(started), error=exc.code)
+            await asyncio.to_thread(self._record, ctx, info, "rerank", outcome, None, None)
+            raise GatewayError(exc.code, model_id) from exc
+        tokens = sum(count_words(text) for text in [query, *documents])
+        outcome = CallOutcome("ok", tokens, 0, _ms_since(started))
+        await asyncio.to_thread(self._record, ctx, info, "rerank", outcome, None, None)
+        return scores
 
     async def transcribe(
         self, ctx: CallContext, model_id: str, audio: bytes, filename: str, language: str | None

@@ -21,7 +21,7 @@ class ModelCall(Timestamped, Base):
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
     tool: Mapped[str] = mapped_column(String(64))
-    kind: Mapped[str] = mapped_column(String(16))  # chat | embedding | transcription
+    kind: Mapped[str] = mapped_column(String(16))  # chat | embedding | transcription | rerank
     model_id: Mapped[str] = mapped_column(String(200))
     channel: Mapped[str] = mapped_column(String(16), default="web")  # web | api
     status: Mapped[str] = mapped_column(String(16))  # ok | stopped | error | refused

@@ -7,7 +7,7 @@ from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-ModelKind = Literal["chat", "embedding", "transcription"]
+ModelKind = Literal["chat", "embedding", "transcription", "rerank"]
 
 
 @dataclass(frozen=True)
@@ -124,6 +124,10 @@ class Provider(Protocol):
         self, model: str, audio: bytes, filename: str, language: str | None
     ) -> str:
         """Turn speech into text."""
+        ...
+
+    async def rerank(self, model: str, query: str, documents: list[str]) -> list[float]:
+        """One relevance score per document (higher is more relevant), in the documents' order."""
         ...
 
     async def ready(self) -> bool:

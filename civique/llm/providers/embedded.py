@@ -251,6 +251,10 @@ class EmbeddedProvider:
         """Embedded speech-to-text arrives with the minutes tool."""
         raise ProviderError("bad_request", "no embedded transcription model yet")
 
+    async def rerank(self, model: str, query: str, documents: list[str]) -> list[float]:
+        """No reranker ships inside the package: one is configured on a server (DESIGN §6)."""
+        raise ProviderError("bad_request", "no embedded reranking model")
+
     async def ready(self) -> bool:
         """True when the model file is present and verified (never assembled or loaded here)."""
         if not self._settings.embedded_enabled:

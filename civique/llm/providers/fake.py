@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 from collections.abc import AsyncGenerator
 
 from civique.llm.types import (
@@ -29,6 +30,10 @@ def fake_reply(messages: list[ChatMessage]) -> str:
     return f"Réponse simulée n°{len(messages)} : vous avez écrit « {last[:500]} »."
 
 
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.casefold())
+
+
 class FakeProvider:
     """Streams `fake_reply` word by word, optionally slowly; fails on demand."""
 
@@ -38,11 +43,14 @@ class FakeProvider:
         self.token_delay = token_delay
 
     def models(self) -> list[ModelInfo]:
-        """One chat model and one embedding model."""
+        """One chat model, one embedding model and one reranking model."""
         return [
             ModelInfo("fake/echo", "fake", "chat", "Modèle de test (écho)", "fake-1", "sensitive"),
             ModelInfo(
                 "fake/embed", "fake", "embedding", "Embeddings de test", "fake-1", "sensitive"
+            ),
+            ModelInfo(
+                "fake/rerank", "fake", "rerank", "Reclassement de test", "fake-1", "sensitive"
             ),
         ]
 
@@ -84,6 +92,15 @@ class FakeProvider:
     ) -> str:
         """Not offered by the fake provider."""
         raise ProviderError("bad_request", "the fake provider does not transcribe")
+
+    async def rerank(self, model: str, query: str, documents: list[str]) -> list[float]:
+        """Share of the query's words found in each document (plumbing only, not relevance)."""
+        if FAIL_MARKER in query:
+            raise ProviderError("unavailable", "fake failure requested")
+        wanted = set(_words(query))
+        return [
+            len(wanted & set(_words(text))) / len(wanted) if wanted else 0.0 for text in documents
+        ]
 
     async def ready(self) -> bool:
         """Always ready."""

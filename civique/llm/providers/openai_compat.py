@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import AsyncGenerator
 from typing import Any
@@ -25,7 +26,7 @@ from civique.settings import ProviderConfig
 
 
 class OpenAICompatibleProvider:
-    """Chat (streaming), embeddings and transcription over the OpenAI HTTP API."""
+    """Chat (streaming), embeddings, transcription and reranking over the OpenAI HTTP API."""
 
     def __init__(self, config: ProviderConfig, transport: httpx.AsyncBaseTransport | None = None):
         self.config = config
@@ -63,6 +64,10 @@ class OpenAICompatibleProvider:
                 f"{self.name}/{m}", self.name, "transcription", f"{m} ({self.name})", m, ceiling
             )
             for m in self.config.audio_models
+        ]
+        found += [
+            ModelInfo(f"{self.name}/{m}", self.name, "rerank", f"{m} ({self.name})", m, ceiling)
+            for m in self.config.rerank_models
         ]
         return found
 
@@ -147,7 +152,32 @@ class OpenAICompatibleProvider:
         await _raise_for_status(response)
         return str(_json_object(response).get("text", ""))
 
+    async def rerank(self, model: str, query: str, documents: list[str]) -> list[float]:
+        """Call {base_url}/rerank: vLLM, Jina and Cohere-like servers, or Text Embeddings Inference.
+
+        TEI reads `texts` where the others read `documents`; each ignores the other's field.
+        """
+        if not documents:
+            return []
+        body = {
+            "model": model,
+            "query": query,
+            "documents": documents,
+            "texts": documents,
+            "top_n": len(documents),
+        }
+        response = await self._post("rerank", body)
+        try:
+            data = response.json()
+        except ValueError as exc:
+            raise ProviderError("upstream", "the answer was not JSON") from exc
+        rows = data.get("results") if isinstance(data, dict) else data
+        return _rerank_scores(rows, len(documents))
+
     async def _post_json(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        return _json_object(await self._post(path, body))
+
+    async def _post(self, path: str, body: dict[str, Any]) -> httpx.Response:
         try:
             response = await self._http().post(path, json=body)
         except httpx.TimeoutException as exc:
@@ -155,7 +185,7 @@ class OpenAICompatibleProvider:
         except httpx.TransportError as exc:
             raise ProviderError("unavailable", self.name) from exc
         await _raise_for_status(response)
-        return _json_object(response)
+        return response
 
     async def ready(self) -> bool:
         """True when GET /models answers."""
@@ -173,6 +203,29 @@ async def _raise_for_status(response: httpx.Response) -> None:
         # 429 is the server's rate limit: "busy, try again", not a request the user got wrong
         code = "upstream" if status >= 500 else "busy" if status == 429 else "bad_request"
         raise ProviderError(code, f"HTTP {status}")
+
+
+def _rerank_scores(rows: Any, count: int) -> list[float]:
+    """Scores in the documents' order; refuses an answer that misses or repeats a document."""
+    if not isinstance(rows, list) or len(rows) != count:
+        raise ProviderError("upstream", "one score per document was expected")
+    scores: dict[int, float] = {}
+    for row in rows:
+        entry: dict[str, Any] = row if isinstance(row, dict) else {}
+        index, score = entry.get("index"), entry.get("relevance_score", entry.get("score"))
+        # bool is an int; NaN or infinity would make the order meaningless
+        if (
+            not isinstance(index, int)
+            or isinstance(index, bool)
+            or not 0 <= index < count
+            or index in scores
+            or not isinstance(score, int | float)
+            or isinstance(score, bool)
+            or not math.isfinite(score)
+        ):
+            raise ProviderError("upstream", "each document must be scored once")
+        scores[index] = float(score)
+    return [scores[i] for i in range(count)]
 
 
 def _json_object(response: httpx.Response) -> dict[str, Any]:
