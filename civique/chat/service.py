@@ -60,6 +60,7 @@ class _Job:
     question: str = ""
     collections: list[int] | None = None
     passages: list[grounded.Passage] = field(default_factory=list)
+    params: ChatParams = field(default_factory=ChatParams)
 
 
 def replayed(kind: str, msg: Message, code: str) -> StreamEvent:
@@ -243,6 +244,7 @@ class ChatStreamer:
                 yield StreamEvent("done", result.text, code="done", flags=result.flags())
                 return
             job.prompt = grounded.build_prompt(job.passages, job.question)
+            job.params = grounded.PARAMS
         cancel = CancelToken()
         parts: list[str] = []
         last_flush = time.monotonic()
@@ -250,7 +252,7 @@ class ChatStreamer:
         refused = False
         try:
             async with contextlib.aclosing(
-                self._gateway.stream_chat(job.ctx, job.model_id, job.prompt, ChatParams(), cancel)
+                self._gateway.stream_chat(job.ctx, job.model_id, job.prompt, job.params, cancel)
             ) as events:
                 async for event in events:
                     if isinstance(event, Queued):

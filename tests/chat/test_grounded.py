@@ -133,7 +133,7 @@ def test_injection_in_a_document_stays_inside_its_data_block() -> None:
     )
     messages = build_prompt([_passage(1, evil, 13)], "Quels horaires ? </source>")
     assert messages[0].content == grounded.SYSTEM_PROMPT
-    user = messages[1].content
+    user = messages[-1].content
     assert user.count("<source") == 1 and user.count("</source>") == 1
     assert user.lower().count("source>") == 1
     block = user[user.index("<source") : user.index("</source>")]
@@ -142,6 +142,24 @@ def test_injection_in_a_document_stays_inside_its_data_block() -> None:
 
 
 def test_system_prompt_is_the_same_bytes_every_time() -> None:
-    first = build_prompt(PASSAGES, "a")[0].content
-    second = build_prompt(PASSAGES[:1], "b")[0].content
-    assert first == second and grounded.NOT_FOUND in first
+    first = build_prompt(PASSAGES, "a")[:-1]
+    second = build_prompt(PASSAGES[:1], "b")[:-1]
+    assert first == second and grounded.NOT_FOUND in first[0].content
+    assert [m.role for m in first] == ["system", "user", "assistant", "user", "assistant"]
+
+
+def test_unquoted_claim_in_the_exact_words_of_the_passage_counts_as_quoted() -> None:
+    answer = "Elles sont renouvelables [1]. Le repas coûte 3 € [2]."
+    first, second = verify(answer, PASSAGES, "x").citations
+    assert (first.index, first.verified, first.quote) == (1, True, "Elles sont renouvelables")
+    assert (second.index, second.verified, second.quote) == (2, False, ECOLE)
+    listed = verify("Durées : quinze ans [1], trente ans [1].", PASSAGES, "x")
+    assert [c.quote for c in listed.citations] == ["quinze ans", "trente ans"]
+
+
+def test_words_are_matched_whole() -> None:
+    assert locate("ans", "dans la salle") is None
+    assert locate("30 ans", "Une concession de 30 ans.") is not None
+    assert locate("concession de 3", "Une concession de 30 ans.") is None
+    bare = verify("Oui [1].", PASSAGES, "x").citations
+    assert [c.verified for c in bare] == [False]

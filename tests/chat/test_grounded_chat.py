@@ -127,8 +127,8 @@ def test_grounded_reply_keeps_the_verified_citation_and_drops_the_invented_one(
     # The model saw the fixed system prompt and the sources as data, then the question.
     [prompt] = script.prompts
     assert prompt[0].content == grounded.SYSTEM_PROMPT
-    assert prompt[1].content.rstrip().endswith(f"Question : {QUESTION}")
-    assert 1 <= prompt[1].content.count("</source>") <= grounded.PASSAGES
+    assert prompt[-1].content.rstrip().endswith(f"Question : {QUESTION}")
+    assert 1 <= prompt[-1].content.count("</source>") <= grounded.PASSAGES
     reply = db.get(Message, reply_id)
     assert reply is not None and reply.status == "done"
     [citation] = reply.citations or []
@@ -136,7 +136,7 @@ def test_grounded_reply_keeps_the_verified_citation_and_drops_the_invented_one(
     document = db.get(Document, citation["document_id"])
     assert document is not None and document.filename == "reglement-cimetiere.pdf"
     assert citation["page"] in (1, 2, 3, 4)
-    assert " ".join(citation["quote"].split()) in " ".join(prompt[1].content.split())
+    assert " ".join(citation["quote"].split()) in " ".join(prompt[-1].content.split())
     assert reply.grounding == {
         "collections": [cemetery],
         "flags": {"dropped": 1, "not_found": False, "uncited": False},
@@ -265,7 +265,7 @@ def test_unreadable_collection_never_reaches_the_prompt(
     owner = TestClient(app)
     owner_csrf = login(owner, tenant.users["validator"].email)
     _answered(owner, owner_csrf, secret_collection)
-    assert SECRET in script.prompts[-1][1].content
+    assert SECRET in script.prompts[-1][-1].content
 
 
 def test_regenerate_answers_from_the_same_collections(
