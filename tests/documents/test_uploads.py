@@ -358,9 +358,13 @@ def test_a_reader_sees_documents_but_cannot_upload_or_delete(
 
 @pytest.fixture
 def small_app(settings: Settings) -> Iterator[FastAPI]:
-    """The app with tiny upload limits: 3,000 bytes and 2 files per sending."""
+    """The app with tiny upload limits: 3,000 bytes and 2 files per sending, 1,000 per file."""
     limited = settings.model_copy(
-        update={"documents_max_upload_bytes": 3000, "documents_max_files": 2}
+        update={
+            "documents_max_upload_bytes": 3000,
+            "documents_max_files": 2,
+            "documents_max_file_bytes": 1000,
+        }
     )
     application = create_app(limited)
     yield application
@@ -453,3 +457,14 @@ def test_an_older_version_finishing_last_does_not_take_search_back(
     assert search.ranked(db, agent, "canal Midi", None, mode="keyword") == []
     assert search.ranked(db, agent, "route Cretes", None, mode="keyword")
     assert client.get(f"/documents/{document.id}/versions/1/file").status_code == 200
+
+
+def test_a_file_above_the_file_limit_is_refused_and_the_other_goes_on(
+    small_app: FastAPI, tenant: Tenant, collection: int
+) -> None:
+    with TestClient(small_app) as client:
+        csrf = login(client, tenant.users["agent"].email)
+        sent = [("gros.txt", b"Texte long. " * 150), ("court.txt", b"Texte court.")]
+        lines = outcomes(upload(client, csrf, collection, sent).text)
+    assert "gros.txt · Refusé : Le fichier est trop volumineux : 1800 octets" in lines[0]
+    assert lines[1].startswith("court.txt · Ajouté")
