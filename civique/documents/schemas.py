@@ -56,6 +56,7 @@ class SearchHit(BaseModel):
     text: str
     score: float
     source_url: str
+    rerank_score: float | None = None
 
 
 class DocumentRef(BaseModel):

@@ -6,6 +6,7 @@ collection is ever fetched, ranked or returned; UI, API and grounded chat all co
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from sqlalchemy import Select, select
@@ -21,6 +22,7 @@ from civique.llm.gateway import CallContext, Gateway, GatewayError
 RRF_K = 60
 CANDIDATES = 50
 QUERY_LIMIT = 1000
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -44,6 +46,7 @@ class Hit:
     score: float
     keyword_rank: int | None
     vector_rank: int | None
+    rerank_score: float | None = None
 
 
 def allowed_collections(user: User, collection_ids: list[int] | None) -> Select[int]:
@@ -165,8 +168,11 @@ async def search(
     collection_ids: list[int] | None = None,
     filters: Filters | None = None,
     limit: int = 10,
+    *,
+    reranker: str = "",
+    rerank_candidates: int = 20,
 ) -> list[Hit]:
-    """Embed the query (when the index has vectors) and run the hybrid search."""
+    """Embed the query (when the index has vectors), run the hybrid search, rerank if asked."""
     query = check_query(query)
     model = index_model(session)
     session.rollback()  # hold no database connection while the model works
@@ -176,4 +182,25 @@ async def search(
             vector = await embed_query(gateway, ctx, model[0], query)
         except GatewayError:
             vector = None  # the embedding model is down: keyword results still answer
-    return ranked(session, user, query, vector, collection_ids, filters, limit)
+    wanted = max(limit, rerank_candidates) if reranker else limit
+    hits = ranked(session, user, query, vector, collection_ids, filters, wanted)
+    if reranker and hits:  # the hits it sees already passed the access rule
+        session.rollback()  # again: no connection held while the reranker works
+        hits = await rerank(gateway, ctx, reranker, query, hits, rerank_candidates)
+    return hits[:limit]
+
+
+async def rerank(
+    gateway: Gateway, ctx: CallContext, model_id: str, query: str, hits: list[Hit], candidates: int
+) -> list[Hit]:
+    """The first `candidates` hits reordered by the reranker's score (ties keep the fused order)."""
+    head, tail = hits[:candidates], hits[candidates:]
+    try:
+        scores = await gateway.rerank(ctx, model_id, query, [hit.text for hit in head])
+    except GatewayError as exc:  # the search still answers, in the fused order
+        log.warning("reranking failed, fused order kept: %s", exc.code, extra={"model": model_id})
+        return hits
+    for hit, score in zip(head, scores, strict=True):
+        hit.rerank_score = score
+    order = sorted(range(len(head)), key=lambda i: -scores[i])  # stable: ties keep fused order
+    return [head[i] for i in order] + tail

@@ -47,6 +47,7 @@ async def _run(
     request: Request, db: Session, user: User, query: SearchQuery, channel: str
 ) -> list[search.Hit]:
     filters = Filters(tuple(query.media_types), query.since, query.until)
+    settings = request.app.state.settings
     return await search.search(
         request.app.state.gateway,
         db,
@@ -56,6 +57,8 @@ async def _run(
         query.collection_ids or None,
         filters,
         query.limit,
+        reranker=settings.documents_reranker_model,
+        rerank_candidates=settings.documents_rerank_candidates,
     )
 
 

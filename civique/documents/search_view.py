@@ -125,4 +125,5 @@ def api_hit(hit: Hit) -> SearchHit:
         text=hit.text,
         score=round(hit.score, 6),
         source_url=source_url(hit.document_id, hit.chunk_id),
+        rerank_score=hit.rerank_score,
     )

@@ -191,18 +191,13 @@ class Gateway:
         `platform`: the document index's model, chosen in the settings for every organisation,
         so the organisation's model list does not apply (classification still does).
         """
-        if platform:
-            info = self._platform_model(ctx, model_id, "embedding")
-        else:
-            info = await asyncio.to_thread(self._authorise, ctx, model_id, "embedding")
+        info = await self._checked(ctx, model_id, "embedding", platform)
         provider, native = self.registry.provider_for(model_id)
         started = time.perf_counter()
         try:
             result = await provider.embed(native, inputs, purpose)
         except ProviderError as exc:
-            outcome = CallOutcome("error", latency_ms=_ms_since(started), error=exc.code)
-            await asyncio.to_thread(self._record, ctx, info, "embedding", outcome, None, None)
-            raise GatewayError(exc.code, model_id) from exc
+            raise await self._failed(ctx, info, "embedding", exc, started) from exc
         outcome = CallOutcome("ok", result.tokens_in, 0, _ms_since(started))
         await asyncio.to_thread(self._record, ctx, info, "embedding", outcome, None, None)
         return result
@@ -220,18 +215,13 @@ class Gateway:
         `platform` (the default): the search's reranker, chosen in the settings like the index's
         embedding model, so the organisation's model list does not apply (classification does).
         """
-        if platform:
-            info = self._platform_model(ctx, model_id, "rerank")
-        else:
-            info = await asyncio.to_thread(self._authorise, ctx, model_id, "rerank")
+        info = await self._checked(ctx, model_id, "rerank", platform)
         provider, native = self.registry.provider_for(model_id)
         started = time.perf_counter()
         try:
             scores = await provider.rerank(native, query, documents)
         except ProviderError as exc:
-            outcome = CallOutcome("error", latency_ms=_ms_since(started), error=exc.code)
-            await asyncio.to_thread(self._record, ctx, info, "rerank", outcome, None, None)
-            raise GatewayError(exc.code, model_id) from exc
+            raise await self._failed(ctx, info, "rerank", exc, started) from exc
         tokens = sum(count_words(text) for text in [query, *documents])
         outcome = CallOutcome("ok", tokens, 0, _ms_since(started))
         await asyncio.to_thread(self._record, ctx, info, "rerank", outcome, None, None)
@@ -247,9 +237,7 @@ class Gateway:
         try:
             text = await provider.transcribe(native, audio, filename, language)
         except ProviderError as exc:
-            outcome = CallOutcome("error", latency_ms=_ms_since(started), error=exc.code)
-            await asyncio.to_thread(self._record, ctx, info, "transcription", outcome, None, None)
-            raise GatewayError(exc.code, model_id) from exc
+            raise await self._failed(ctx, info, "transcription", exc, started) from exc
         outcome = CallOutcome("ok", 0, len(text.split()), _ms_since(started))
         source = [ChatMessage("user", f"[audio: {filename}, {len(audio)} bytes]")]
         await asyncio.to_thread(self._record, ctx, info, "transcription", outcome, source, text)
@@ -258,6 +246,22 @@ class Gateway:
     async def readiness(self) -> dict[str, bool]:
         """Each provider's readiness."""
         return {p.name: await p.ready() for p in self.registry.providers()}
+
+    async def _checked(
+        self, ctx: CallContext, model_id: str, kind: str, platform: bool
+    ) -> ModelInfo:
+        """The model's checks: a platform model skips the organisation's list, no other check."""
+        if platform:
+            return self._platform_model(ctx, model_id, kind)
+        return await asyncio.to_thread(self._authorise, ctx, model_id, kind)
+
+    async def _failed(
+        self, ctx: CallContext, info: ModelInfo, kind: str, exc: ProviderError, started: float
+    ) -> GatewayError:
+        """Record a call the provider failed; the error to raise."""
+        outcome = CallOutcome("error", latency_ms=_ms_since(started), error=exc.code)
+        await asyncio.to_thread(self._record, ctx, info, kind, outcome, None, None)
+        return GatewayError(exc.code, info.id)
 
     def _platform_model(self, ctx: CallContext, model_id: str, kind: str) -> ModelInfo:
         try:

@@ -30,6 +30,7 @@ KIND_LABELS = {
     "chat": N_("Chat"),
     "embedding": N_("Embeddings"),
     "transcription": N_("Transcription"),
+    "rerank": N_("Reranking"),
 }
 LEVEL_LABELS = {
     "public": N_("public data"),
