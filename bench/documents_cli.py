@@ -31,6 +31,8 @@ def add_document_options(parser: argparse.ArgumentParser) -> None:
                        help="grounded answers generated (default 3)")
     group.add_argument("--doc-batch", type=int, default=16,
                        help="chunks per embedding call during ingestion (default 16)")
+    group.add_argument("--doc-warm-up", type=int, default=40,
+                       help="passages embedded before timing ingestion (default 40)")
     group.add_argument("--scale-sizes", type=_sizes, default=(10_000, 100_000),
                        help="chunk counts for the scale test, e.g. 10k,100k,1M (default 10k,100k)")
     group.add_argument("--scale-no-pg", action="store_true", help="scale test on SQLite only")
@@ -49,6 +51,7 @@ def document_options(args: argparse.Namespace) -> object:
         contexts=args.doc_contexts,
         answers=args.doc_answers,
         batch=args.doc_batch,
+        warm_up=args.doc_warm_up,
         scale_sizes=args.scale_sizes,
         scale_pg=not args.scale_no_pg,
         pg_exact_size=args.scale_exact_size,

@@ -30,6 +30,7 @@ def _ingest(part: dict[str, Any], batch: int) -> list[str]:
                  f"{run.chunks / run.seconds:.1f}", f"{run.pages / run.seconds:.2f}",
                  f"{100 * base / run.seconds:.0f} %"])
     best = min(raw, key=lambda b: raw[b])
+    calls, warm = part.get("warm_up", (0, 0.0))
     share = 100 * run.embedding_seconds / run.seconds if run.seconds else 0.0
     return [
         "### Ingestion throughput",
@@ -41,7 +42,9 @@ def _ingest(part: dict[str, Any], batch: int) -> list[str]:
         f"calls (gateway records, `model_calls.latency_ms`): {share:.0f} % of the end-to-end "
         f"time, over {run.embedding_calls} calls ({run.chunks / max(1, run.embedding_calls):.1f} "
         f"chunks per call on average: ingestion batches within one document). Fastest batch "
-        f"size alone: {best}.",
+        f"size alone: {best}. Before any timing, {calls} single-passage calls warmed the model "
+        f"up: {warm:.0f} s ({warm / max(1, calls):.2f} s per call; the first calls of a fresh "
+        "process are much slower than later ones).",
         "",
         table(["path", "chunks/s", "pages/s", "of baseline"], rows),
     ]
@@ -73,8 +76,8 @@ def _quality(part: dict[str, Any]) -> list[str]:
     rows = [[names[m], f"{r1:.1f} %", f"{r5:.1f} %", f"{mrr:.3f}"]
             for m, (r1, r5, mrr) in part["scores"].items()]
     rows.sort(key=lambda r: r[0].startswith("Civique"))
-    variants = [[f"k = {k}, {c} candidates", f"{r1:.1f} %", f"{r5:.1f} %", f"{mrr:.3f}"]
-                for (k, c), (r1, r5, mrr) in part["variants"].items()]
+    variants = [[f"k = {k}, {c} candidates, keyword weight {w:g}", f"{r1:.1f} %", f"{r5:.1f} %",
+                 f"{mrr:.3f}"] for (k, c, w), (r1, r5, mrr) in part["variants"].items()]
     run = part["run"]
     return [
         "### Retrieval quality (CNIL and CRPA help pages)",

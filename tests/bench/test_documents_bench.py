@@ -47,7 +47,8 @@ def test_synthetic_text_draws_real_words() -> None:
 
 def test_tiny_run_measures_every_part_through_the_product_code() -> None:
     options = documents.Options(
-        ingest_files=3, load_files=2, latency_queries=3, questions=4, contexts=6, answers=0,
+        ingest_files=3, load_files=2, warm_up=2, latency_queries=3, questions=4, contexts=6,
+        answers=0,
         scale_sizes=(150,), scale_pg=False, pg_exact_size=0,
         parts=("ingest", "latency", "quality", "scale"),
     )
@@ -61,7 +62,7 @@ def test_tiny_run_measures_every_part_through_the_product_code() -> None:
     quality = numbers["quality"]
     assert quality["questions"] == 4 and quality["run"].ready == quality["contexts"] == 6
     # The offline fusion at the product's settings reproduces the product's hybrid ranking.
-    assert quality["variants"][(60, 50)] == quality["scores"]["hybrid"]
+    assert quality["variants"][(60, 50, 1.0)] == quality["scores"]["hybrid"]
     assert all(0 <= r1 <= r5 <= 100 for r1, r5, _ in quality["scores"].values())
     (scale,) = numbers["scale"]
     assert scale.size == 150 and len(scale.hybrid) == len(scale.vector) == 20
