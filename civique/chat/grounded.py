@@ -375,15 +375,9 @@ def _cite(passage: Passage, number: int, quotes: list[str], claim: str) -> list[
     often writes just `420 € [1]`) counts as quoted.
     """
     if not quotes:
-        # The whole claim, else what follows its last colon ("Tarif : 420 € [1]").
-        for words in (claim, claim.rpartition(":")[2]):
-            words = words.strip(" \t\n:;,-–—*")
-            # One bare word ("Oui [1]") proves nothing; a figure ("420 € [1]") does.
-            enough = len(words.split()) >= 2 or any(c.isdigit() for c in words)
-            if enough and len(words.split()) <= CLAIM_WORDS:
-                span = locate(words, passage.hit.text)
-                if span is not None:
-                    return [_citation(passage, number, *span, verified=True)]
+        span = claim_span(claim, passage.hit.text)
+        if span is not None:
+            return [_citation(passage, number, *span, verified=True)]
         return [_reference(passage, number)]
     found = []
     for quote in quotes:
@@ -391,6 +385,32 @@ def _cite(passage: Passage, number: int, quotes: list[str], claim: str) -> list[
         if span is not None:
             found.append(_citation(passage, number, *span, verified=True))
     return found
+
+
+def claim_span(claim: str, text: str) -> tuple[int, int] | None:
+    """Where `text` has, word for word, the claim or its longest telling ending, or None.
+
+    A small model writes `Le tarif est de 380 € [1]` rather than quoting. The whole claim (or
+    what follows its colon) counts with two words or a figure; else the longest ending found in
+    the passage counts if it holds a figure or four words (a bare `Oui` or `les entreprises`
+    proves nothing); at most CLAIM_WORDS words.
+    """
+    for whole in (claim, claim.rpartition(":")[2]):  # the claim, or what follows its colon
+        whole = whole.strip(" :;,-–—*")
+        count = len(whole.split())
+        if (count >= 2 or any(c.isdigit() for c in whole)) and count <= CLAIM_WORDS:
+            span = locate(whole, text)
+            if span is not None:
+                return span
+    words = claim.split()
+    for begin in range(max(0, len(words) - CLAIM_WORDS), len(words)):
+        tail = " ".join(words[begin:]).strip(" :;,-–—*")
+        telling = len(tail.split()) >= 4 or any(c.isdigit() for c in tail)
+        if telling:
+            span = locate(tail, text)
+            if span is not None:
+                return span
+    return None
 
 
 def _reference(passage: Passage, number: int) -> Citation:

@@ -97,7 +97,7 @@ def test_quote_of_another_passage_under_the_wrong_number_is_dropped() -> None:
 
 
 def test_marker_without_quote_refers_to_the_given_passage_unverified() -> None:
-    result = verify("Le tarif dépend du quotient familial [2].", PASSAGES, "non vérifiée")
+    result = verify("Le prix varie selon les revenus [2].", PASSAGES, "non vérifiée")
     [citation] = result.citations
     assert citation.index == 2 and not citation.verified and citation.quote == ECOLE
 
@@ -149,12 +149,25 @@ def test_system_prompt_is_the_same_bytes_every_time() -> None:
 
 
 def test_unquoted_claim_in_the_exact_words_of_the_passage_counts_as_quoted() -> None:
-    answer = "Elles sont renouvelables [1]. Le repas coûte 3 € [2]."
-    first, second = verify(answer, PASSAGES, "x").citations
-    assert (first.index, first.verified, first.quote) == (1, True, "Elles sont renouvelables")
+    answer = (
+        "Ces concessions, elles sont renouvelables à l'expiration [1]. Le repas coûte 3 € [2]. "
+    )
+    answer += "Le prix du repas dépend du quotient familial [2]."
+    first, second, third = verify(answer, PASSAGES, "x").citations
+    quote = "Elles sont renouvelables à l'expiration"
+    assert (first.index, first.verified, first.quote) == (1, True, quote)
+    assert (third.index, third.verified, third.quote) == (
+        2,
+        True,
+        "du repas dépend du quotient familial",
+    )
     assert (second.index, second.verified, second.quote) == (2, False, ECOLE)
-    listed = verify("Durées : quinze ans [1], trente ans [1].", PASSAGES, "x")
-    assert [c.quote for c in listed.citations] == ["quinze ans", "trente ans"]
+    listed = verify("Durées : quinze ans [1], trente ans [1]. Cantine : ouverte [2]", PASSAGES, "x")
+    assert [(c.quote, c.verified) for c in listed.citations] == [
+        ("quinze ans", True),
+        ("trente ans", True),
+        (ECOLE, False),  # "ouverte" alone proves nothing
+    ]
 
 
 def test_words_are_matched_whole() -> None:

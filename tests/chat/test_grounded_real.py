@@ -23,9 +23,12 @@ from tests.helpers import login, make_tenant
 
 pytestmark = pytest.mark.slow
 CHAT_MODEL = "embedded/qwen2.5-1.5b-instruct"
+# Questions whose answer holds a figure the model repeats (on the demo set, the 1.5B model gets
+# a verified citation at the right place for only part of the questions: docs/documents.md).
 ANSWERED = [
     "Combien coûte une concession de 30 ans au cimetière ?",
-    "Quel est le montant de la caution pour louer la salle polyvalente ?",
+    "Combien coûte la location de la salle des Tilleuls pour un week-end quand on habite la commune ?",
+    "Quand faut-il inscrire son enfant à l'école pour la rentrée 2027 ?",
 ]
 OUT_OF_SCOPE = "À quelle heure ouvre la piscine municipale le dimanche ?"
 
