@@ -27,7 +27,8 @@ CHAT_MODEL = "embedded/qwen2.5-1.5b-instruct"
 # a verified citation at the right place for only part of the questions: docs/documents.md).
 ANSWERED = [
     "Combien coûte une concession de 30 ans au cimetière ?",
-    "Combien coûte la location de la salle des Tilleuls pour un week-end quand on habite la commune ?",
+    "Combien coûte la location de la salle des Tilleuls pour un week-end quand on habite la "
+    "commune ?",
     "Quand faut-il inscrire son enfant à l'école pour la rentrée 2027 ?",
 ]
 OUT_OF_SCOPE = "À quelle heure ouvre la piscine municipale le dimanche ?"
