@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -99,6 +100,14 @@ def server() -> Iterator[Server]:
         yield state
 
 
+def _closed_port() -> int:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = int(sock.getsockname()[1])
+    sock.close()  # nothing listens there any more: connections are refused
+    return port
+
+
 @pytest.fixture
 def rerank_app(settings: Settings, server: Server) -> Iterator[FastAPI]:
     """Civique with a vLLM-like and a TEI-like reranking server configured."""
@@ -113,6 +122,8 @@ def rerank_app(settings: Settings, server: Server) -> Iterator[FastAPI]:
             name="public", base_url=server.url, rerank_models=["bge"],
             classification_ceiling="public",
         ),
+        ProviderConfig(name="closed", base_url=f"http://127.0.0.1:{_closed_port()}",
+                       rerank_models=["bge"]),
     ]
     application = create_app(settings.model_copy(update={"providers": providers}))
     yield application
@@ -176,6 +187,19 @@ async def test_an_answer_that_does_not_score_each_document_once_is_refused(
     assert (call.kind, call.status, call.error) == ("rerank", "error", "upstream")
 
 
+async def test_a_server_that_is_down_is_unavailable(
+    rerank_app: FastAPI, org: tuple[Tenant, Session]
+) -> None:
+    tenant, session = org
+    with pytest.raises(GatewayError) as caught:
+        await rerank_app.state.gateway.rerank(_ctx(tenant), "closed/bge", QUERY, DOCUMENTS)
+    assert caught.value.code == "unavailable"
+    [call] = _calls(session)
+    assert (call.kind, call.model_id, call.status, call.error) == (
+        "rerank", "closed/bge", "error", "unavailable"
+    )
+
+
 async def test_the_platform_reranker_skips_the_org_list_but_not_the_checks(
     rerank_app: FastAPI, org: tuple[Tenant, Session], server: Server
 ) -> None:
@@ -223,4 +247,4 @@ def test_rerank_models_are_listed_with_their_kind(rerank_app: FastAPI) -> None:
     kinds = {m.id: m.kind for m in rerank_app.state.gateway.registry.models()}
     assert kinds["vllm/bge"] == kinds["tei/bge"] == kinds["fake/rerank"] == "rerank"
     assert kinds["vllm/chat"] == "chat"
-    assert sum(kind == "rerank" for kind in kinds.values()) == 4 + len(BAD_MODELS)  # fake too
+    assert sum(kind == "rerank" for kind in kinds.values()) == 5 + len(BAD_MODELS)  # fake too
