@@ -39,3 +39,12 @@ def serve_in_thread(app: ASGIApp, start_timeout: float = 10.0) -> Iterator[str]:
         server.should_exit = True
         thread.join(start_timeout)
         sock.close()
+
+
+def closed_port() -> int:
+    """A 127.0.0.1 port nothing listens on: connecting there is refused."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = int(sock.getsockname()[1])
+    sock.close()
+    return port

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -26,7 +25,7 @@ from civique.llm.models import ModelCall, OutputRecord
 from civique.llm.types import ChatMessage, ChatParams, Delta
 from civique.settings import ProviderConfig, Settings
 from tests.helpers import Tenant, make_tenant
-from tests.live import serve_in_thread
+from tests.live import closed_port, serve_in_thread
 
 KEY_ENV = "CIVIQUE_TEST_UPSTREAM_KEY"
 SECRET = "sk-upstream-7f3a9c1e5b2d4f60"
@@ -171,19 +170,11 @@ def upstream(upstream_server: Upstream) -> Upstream:
     return upstream_server
 
 
-def _closed_port() -> int:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = int(sock.getsockname()[1])
-    sock.close()  # nothing listens there any more: connections are refused
-    return port
-
-
 @pytest.fixture
 def provider_settings(settings: Settings, upstream: Upstream) -> Settings:
     """Test settings with three servers: the upstream, the same with a short timeout, a dead one."""
     base = f"{upstream.url}/v1"
-    dead = f"http://127.0.0.1:{_closed_port()}/v1"
+    dead = f"http://127.0.0.1:{closed_port()}/v1"
     providers = [
         ProviderConfig(
             name="upstream", base_url=base, api_key_env=KEY_ENV,

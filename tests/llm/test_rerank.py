@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +20,7 @@ from civique.llm.providers.embedded import EmbeddedProvider
 from civique.llm.types import ProviderError
 from civique.settings import ProviderConfig, Settings
 from tests.helpers import Tenant, make_tenant
-from tests.live import serve_in_thread
+from tests.live import closed_port, serve_in_thread
 
 QUERY = "horaires de la piscine"
 DOCUMENTS = [
@@ -100,14 +99,6 @@ def server() -> Iterator[Server]:
         yield state
 
 
-def _closed_port() -> int:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = int(sock.getsockname()[1])
-    sock.close()  # nothing listens there any more: connections are refused
-    return port
-
-
 @pytest.fixture
 def rerank_app(settings: Settings, server: Server) -> Iterator[FastAPI]:
     """Civique with a vLLM-like and a TEI-like reranking server configured."""
@@ -122,7 +113,7 @@ def rerank_app(settings: Settings, server: Server) -> Iterator[FastAPI]:
             name="public", base_url=server.url, rerank_models=["bge"],
             classification_ceiling="public",
         ),
-        ProviderConfig(name="closed", base_url=f"http://127.0.0.1:{_closed_port()}",
+        ProviderConfig(name="closed", base_url=f"http://127.0.0.1:{closed_port()}",
                        rerank_models=["bge"]),
     ]
     application = create_app(settings.model_copy(update={"providers": providers}))
