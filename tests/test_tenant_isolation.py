@@ -383,8 +383,9 @@ def _call(world: World, who: str, spec: RouteSpec, ids: dict[str, int]) -> Any:
     )
     if spec.method == "GET":
         return client.get(url, follow_redirects=False)
+    headers = {"x-csrf-token": csrf}  # what our pages' scripts send (the API wants it too)
     if spec.method == "DELETE":
-        return client.delete(url, follow_redirects=False)
+        return client.delete(url, headers=headers, follow_redirects=False)
     files = {n: (v.name, v.content) for n, v in spec.form.items() if isinstance(v, Upload)}
     data = {
         name: str(ids[name]) if isinstance(value, Obj) else value
@@ -392,7 +393,11 @@ def _call(world: World, who: str, spec: RouteSpec, ids: dict[str, int]) -> Any:
         if not isinstance(value, Upload)
     }
     return client.post(
-        url, data={"csrf_token": csrf, **data}, files=files or None, follow_redirects=False
+        url,
+        data={"csrf_token": csrf, **data},
+        files=files or None,
+        headers=headers,
+        follow_redirects=False,
     )
 
 

@@ -99,6 +99,13 @@ def require_api(action: str) -> Callable[..., User]:
             user = user_for_token(db, header[7:].strip())
         elif "session" in request.scope:
             user = session_user(request, db)
+            if user is not None and request.method not in ("GET", "HEAD", "OPTIONS"):
+                # A browser session may change things only from our own pages' scripts, which
+                # send the session's CSRF token; a cross-site form cannot.
+                expected = str(request.session.get("csrf") or "")
+                sent = request.headers.get("x-csrf-token") or ""
+                if not expected or not secrets.compare_digest(expected, sent):
+                    raise HTTPException(403, api_error_body(UserError("csrf", 403)))
         if user is None:
             raise HTTPException(
                 401,

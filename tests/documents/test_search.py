@@ -173,7 +173,7 @@ def test_page_and_api_show_exactly_the_readable_collections(
 ) -> None:
     for who, readable in READS.items():
         with TestClient(app) as client:
-            login(client, world.users[who].email)
+            csrf = login(client, world.users[who].email)
             page = client.get("/search", params={"q": "rapport annuel"})
             assert page.status_code == 200
             assert _markers_in(page.text) == readable, who
@@ -183,7 +183,11 @@ def test_page_and_api_show_exactly_the_readable_collections(
             names = {n for n, cid in world.collections.items() if cid in
                      {h["collection_id"] for h in data}}
             assert names == readable, who
-            posted = client.post("/api/v1/search", json={"query": "rapport", "limit": 50})
+            posted = client.post(
+                "/api/v1/search",
+                json={"query": "rapport", "limit": 50},
+                headers={"x-csrf-token": csrf},
+            )
             assert {h["chunk_id"] for h in posted.json()["data"]} == {h["chunk_id"] for h in data}
 
 
@@ -191,7 +195,7 @@ def test_api_hit_carries_the_source_link_and_the_limit_is_capped(
     app: FastAPI, world: World
 ) -> None:
     with TestClient(app) as client:
-        login(client, world.users["agent"].email)
+        csrf = login(client, world.users["agent"].email)
         data = client.get("/api/v1/search", params={"query": MARKERS["own"]}).json()["data"]
         hit = data[0]  # the keyword match leads; vector neighbours follow (hybrid search)
         assert hit["collection_id"] == world.collections["own"]
@@ -199,7 +203,9 @@ def test_api_hit_carries_the_source_link_and_the_limit_is_capped(
         assert hit["source_url"] == source
         assert MARKERS["own"] in hit["text"] and hit["title"] and hit["score"] > 0
         assert client.get("/api/v1/search", params={"query": "x", "limit": 51}).status_code == 400
-        refused = client.post("/api/v1/search", json={"query": "x", "limit": 500})
+        refused = client.post(
+            "/api/v1/search", json={"query": "x", "limit": 500}, headers={"x-csrf-token": csrf}
+        )
         assert refused.status_code == 400
         empty = client.get("/api/v1/search", params={"query": "  "})
         assert empty.status_code == 400 and empty.json()["error"]["code"] == "search_empty"
