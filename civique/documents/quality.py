@@ -35,8 +35,7 @@ from civique.documents.schemas import (
     UnusedDocument,
 )
 from civique.documents.service import can_write, readable_collection
-from civique.errors import MESSAGES, Forbidden
-from civique.i18n import gettext
+from civique.errors import Forbidden, stored_message
 
 SIMILARITY = 0.8  # Jaccard similarity from which two documents are reported as near-duplicates
 SHINGLE_WORDS = 5
@@ -236,8 +235,7 @@ def failed_versions(
 
 
 def _reason(code: str, params: dict[str, Any]) -> str:
-    # Not through UserError: stored parameters may be named like its own arguments ("code").
-    return gettext(MESSAGES.get(code, code), **params)
+    return stored_message(code, params)
 
 
 def unused_documents(

@@ -128,7 +128,7 @@ def test_a_version_waiting_for_its_vectors_is_already_reported(
     assert (ids["conseil.pdf"], 2, "empty") in issues
 
 
-def test_a_stored_reason_with_a_code_parameter_is_shown(
+def test_a_stored_reason_is_shown_with_its_parameters(
     loaded: tuple[int, dict[str, int]], db: Session, tenant: Tenant
 ) -> None:
     collection_id, ids = loaded
@@ -136,7 +136,7 @@ def test_a_stored_reason_with_a_code_parameter_is_shown(
         select(DocumentVersion).where(DocumentVersion.document_id == ids["protege.pdf"])
     )
     assert version is not None
-    version.error_code, version.error_params = "doc_embedding_unavailable", {"code": "timeout"}
+    version.error_code, version.error_params = "doc_embedding_unavailable", {"reason": "timeout"}
     db.commit()
     [failed] = quality.report(db, tenant.users["agent"], collection_id).failed
     assert "(timeout)" in failed.message
