@@ -356,3 +356,39 @@ def test_interrupted_grounded_reply_is_checked_too(
     assert saved is not None and saved.status == "stopped"
     assert [c["verified"] for c in saved.citations or []] == [True]
     assert saved.grounding and saved.grounding["flags"]["dropped"] == 0
+
+
+def test_viewer_says_when_the_cited_version_was_replaced_or_deleted(
+    app: FastAPI,
+    agent_client: tuple[TestClient, str],
+    db: Session,
+    tenant: Tenant,
+    cemetery: int,
+    script: Script,
+) -> None:
+    client, csrf = agent_client
+    reply = db.get(Message, _answered(client, csrf, cemetery))
+    assert reply is not None
+    [citation] = reply.citations or []
+    url = citation["source_url"].split("#")[0]
+    gone = client.get(f"/documents/{citation['document_id']}/source?chunk=999999")
+    assert gone.status_code == 200 and "Le passage cité ne figure plus" in gone.text
+    ctx = app.state.jobs.ingest
+    other = dict(demo_files())["reglement-salle-polyvalente.pdf"]
+    outcome = files.add_file(
+        db,
+        ctx.store,
+        ctx.settings,
+        tenant.users["agent"],
+        cemetery,
+        "reglement-cimetiere.pdf",
+        other,
+    )
+    assert outcome.version == 2
+    ingest.run_pending(ctx)
+    replaced = client.get(url)
+    assert replaced.status_code == 200
+    assert "Cette version a été remplacée" in replaced.text and "<mark" not in replaced.text
+    assert f"version={outcome.version_id}" in replaced.text  # link to the current version
+    files.delete_document(db, ctx.store, tenant.users["agent"], citation["document_id"])
+    assert client.get(url).status_code == 404
