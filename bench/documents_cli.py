@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bench.documents import Options
 
 PARTS = ("ingest", "latency", "quality", "answer", "scale")
 
@@ -40,7 +44,7 @@ def add_document_options(parser: argparse.ArgumentParser) -> None:
                        help="chunks for PostgreSQL 15 without pgvector (0: skip)")
 
 
-def document_options(args: argparse.Namespace) -> object:
+def document_options(args: argparse.Namespace) -> Options:
     """The `Options` of `bench.documents.run` from parsed arguments."""
     from bench.documents import Options
 
