@@ -22,12 +22,12 @@ from civique.auth.routes import router as auth_router
 from civique.chat.routes import router as chat_router
 from civique.chat.service import ChatStreamer
 from civique.db.engine import make_engine, make_session_factory
-from civique.documents.quality_routes import router as quality_router
 from civique.documents.files_routes import UPLOAD_PATHS
 from civique.documents.files_routes import router as document_files_router
+from civique.documents.quality_routes import router as quality_router
 from civique.documents.routes import router as documents_router
-from civique.documents.viewer_routes import router as viewer_router
 from civique.documents.search_routes import router as search_router
+from civique.documents.viewer_routes import router as viewer_router
 from civique.errors import UserError
 from civique.i18n import gettext, load_catalogs
 from civique.jobs.queue import start_in_process
@@ -91,8 +91,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         auth_router,
         chat_router,
         documents_router,
-        document_files_router,
         viewer_router,
+        document_files_router,
         search_router,
         quality_router,
         orgs_router,
