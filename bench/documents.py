@@ -53,6 +53,7 @@ class Options:
     warm_up: int = 40  # passages embedded before the throughput is timed
     scale_sizes: tuple[int, ...] = (10_000, 100_000)
     scale_pg: bool = True
+    scale_sqlite: bool = True
     pg_exact_size: int = 10_000
     parts: tuple[str, ...] = ("ingest", "latency", "quality", "answer", "scale")
     notes: list[str] = field(default_factory=list)
@@ -245,7 +246,7 @@ def run(options: Options | None = None) -> tuple[str, dict[str, Any]]:
                 _part(numbers, name, step)
     if "scale" in options.parts:
         _part(numbers, "scale", lambda: documents_scale.run(
-            options.scale_sizes, options.scale_pg, options.pg_exact_size))
+            options.scale_sizes, options.scale_pg, options.pg_exact_size, options.scale_sqlite))
     return report(numbers), numbers
 
 

@@ -40,6 +40,8 @@ def add_document_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--scale-sizes", type=_sizes, default=(10_000, 100_000),
                        help="chunk counts for the scale test, e.g. 10k,100k,1M (default 10k,100k)")
     group.add_argument("--scale-no-pg", action="store_true", help="scale test on SQLite only")
+    group.add_argument("--scale-no-sqlite", action="store_true",
+                       help="scale test on PostgreSQL only")
     group.add_argument("--scale-exact-size", type=int, default=10_000,
                        help="chunks for PostgreSQL 15 without pgvector (0: skip)")
 
@@ -58,6 +60,7 @@ def document_options(args: argparse.Namespace) -> Options:
         warm_up=args.doc_warm_up,
         scale_sizes=args.scale_sizes,
         scale_pg=not args.scale_no_pg,
+        scale_sqlite=not args.scale_no_sqlite,
         pg_exact_size=args.scale_exact_size,
         parts=tuple(p for p in args.doc_parts.split(",") if p),
     )

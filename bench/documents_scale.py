@@ -203,13 +203,14 @@ def measure(database: str, url: str, size: int, words: SyntheticText) -> Scale:
         engine.dispose()
 
 
-def run(sizes: tuple[int, ...], with_pg: bool = True, exact_size: int = 10_000) -> list[Scale]:
+def run(sizes: tuple[int, ...], with_pg: bool = True, exact_size: int = 10_000,
+        with_sqlite: bool = True) -> list[Scale]:
     """Every size on SQLite and PostgreSQL + pgvector; exact fallback on PostgreSQL 15 once."""
     from bench import documents_scale_pg
 
     words = _words()
     results = []
-    for size in sizes:
+    for size in sizes if with_sqlite else ():
         with tempfile.TemporaryDirectory(prefix="civique-scale-") as tmp:
             results.append(measure("SQLite", f"sqlite:///{Path(tmp) / 'scale.db'}", size, words))
     if not with_pg:
