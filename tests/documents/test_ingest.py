@@ -20,6 +20,7 @@ from civique.documents.service import create_collection
 from civique.documents.storage import FileStore
 from civique.errors import UserError, stored_message
 from civique.llm.gateway import CallContext
+from civique.llm.models import ModelCall
 from tests.conftest import emptied
 from tests.helpers import Tenant
 
@@ -204,3 +205,15 @@ def test_stored_reasons_render_whatever_their_parameter_names() -> None:
     message = stored_message("doc_embedding_unavailable", {"reason": "unavailable"})
     assert "unavailable" in message
     assert stored_message("doc_language", {"language": "nl", "code": "x", "status": 1})
+
+
+def test_small_documents_are_embedded_together_in_full_batches(
+    loaded: tuple[int, ingest.IngestContext], db: Session
+) -> None:
+    """One job took the other waiting documents along: every model call but the last is full."""
+    chunks = db.scalar(select(func.count()).select_from(Chunk)) or 0
+    batch = loaded[1].settings.documents_embed_batch
+    calls = db.scalars(
+        select(ModelCall.tokens_in).where(ModelCall.tool == "documents.ingest")
+    ).all()
+    assert len(calls) == -(-chunks // batch)  # ceil: no call for fewer than a batch but the last

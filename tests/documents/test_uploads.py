@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import func, inspect, select, text, update
 from sqlalchemy.orm import Session
 
 from civique.app import create_app
@@ -447,7 +447,15 @@ def test_an_older_version_finishing_last_does_not_take_search_back(
     upload(client, csrf, collection, [("avis.txt", b"Enquete publique sur la route des Cretes.")])
     first, second = enqueued
     ctx = app.state.jobs.ingest
-    assert ingest.process(ctx, second) == "ready"  # two workers: the newer one finishes first
+    # Two workers: one holds the first version while the other finishes the newer one.
+    with app.state.sessions() as other_worker:
+        assert ingest.claim(other_worker, first, 60) is not None
+    assert ingest.process(ctx, second) == "ready"
+    with app.state.sessions() as other_worker:
+        other_worker.execute(
+            update(DocumentVersion).where(DocumentVersion.id == first).values(lease_until=None)
+        )
+        other_worker.commit()
     assert ingest.process(ctx, first) == "superseded"
     db.expire_all()
     document = db.scalar(select(Document))
