@@ -20,7 +20,7 @@ from civique.auth.service import create_user
 from civique.db.engine import make_engine, make_session_factory
 from civique.db.migrate import upgrade
 from civique.documents import files, ingest
-from civique.documents.models import Chunk
+from civique.documents.models import Chunk, DocumentVersion
 from civique.documents.service import create_collection
 from civique.documents.storage import FileStore
 from civique.llm.gateway import CallContext, Gateway
@@ -117,7 +117,10 @@ def ingest_files(env: Env, collection_id: int, items: list[tuple[str, bytes]]) -
                 session, env.ingest.store, env.settings, user, collection_id, name, data)
             if outcome.version_id is not None and outcome.status == "queued":
                 versions[name] = outcome.version_id
-    ready = sum(ingest.process(env.ingest, v) == "ready" for v in versions.values())
+    for version_id in versions.values():
+        # A job may take other waiting documents along (full embedding batches): those then
+        # answer "skipped" here, so readiness is read from the database below.
+        ingest.process(env.ingest, version_id)
     seconds = time.perf_counter() - started
     with env.sessions() as session:
         calls = session.execute(
@@ -126,12 +129,14 @@ def ingest_files(env: Env, collection_id: int, items: list[tuple[str, bytes]]) -
         ).one()
         chunks = session.scalar(
             select(func.count()).select_from(Chunk).where(Chunk.collection_id == collection_id))
+        ready = session.scalar(select(func.count()).select_from(DocumentVersion).where(
+            DocumentVersion.id.in_(list(versions.values())), DocumentVersion.status == "ready"))
         documents = dict(session.execute(
             select(Chunk.version_id, Chunk.document_id).where(
                 Chunk.collection_id == collection_id).distinct()).all())
     characters = sum(len(data.decode("utf-8", "replace")) for _, data in items)
     by_name = {n: documents[v] for n, v in versions.items() if v in documents}
-    return Ingested(len(items), ready, characters, int(chunks or 0), seconds,
+    return Ingested(len(items), int(ready or 0), characters, int(chunks or 0), seconds,
                     calls[1] / 1000, int(calls[0]), by_name)
 
 

@@ -54,7 +54,8 @@ def test_tiny_run_measures_every_part_through_the_product_code() -> None:
     )
     markdown, numbers = documents.run(options)
     ingested = numbers["ingest"]["run"]
-    assert ingested.ready == 3 and ingested.chunks >= 3 and ingested.embedding_calls >= 3
+    assert ingested.ready == 3 and ingested.chunks >= 3
+    assert 1 <= ingested.embedding_calls <= ingested.chunks
     assert 0 < ingested.embedding_seconds < ingested.seconds
     assert set(numbers["ingest"]["raw"]) == {8, 16, 32}
     latency = numbers["latency"]
