@@ -41,7 +41,7 @@ def _ingest(part: dict[str, Any], batch: int) -> list[str]:
         "very same chunks with the model alone, in the same process and run. Time in embedding "
         f"calls (gateway records, `model_calls.latency_ms`): {share:.0f} % of the end-to-end "
         f"time, over {run.embedding_calls} calls ({run.chunks / max(1, run.embedding_calls):.1f} "
-        f"chunks per call on average: ingestion batches within one document). Fastest batch "
+        f"chunks per embedding call on average). Fastest batch "
         f"size alone: {best}. Before any timing, {calls} single-passage calls warmed the model "
         f"up: {warm:.0f} s ({warm / max(1, calls):.2f} s per call; the first calls of a fresh "
         "process are much slower than later ones).",
