@@ -88,9 +88,14 @@ class SqliteIndex:
             return
         for ddl in _vec_ddl(len(rows[0][1])):
             session.execute(text(ddl))
+        # vec0 ignores INSERT OR REPLACE (it raises on an existing id): replace by hand.
+        session.execute(
+            text(f"DELETE FROM {_VEC_TABLE} WHERE chunk_id = :id"),
+            [{"id": row.chunk_id} for row, _ in rows],
+        )
         session.execute(
             text(
-                f"INSERT OR REPLACE INTO {_VEC_TABLE}"
+                f"INSERT INTO {_VEC_TABLE}"
                 "(chunk_id, collection_id, document_id, media_type, day, embedding) "
                 "VALUES (:id, :collection, :document, :media, :day, :vector)"
             ),

@@ -14,7 +14,7 @@ from civique.db.engine import make_engine
 from civique.db.registry import Base
 from civique.demo_documents import demo_files
 from civique.documents import files, ingest, search
-from civique.documents.index import Filters, check_model, index_model
+from civique.documents.index import Filters, IndexRow, backend_for, check_model, index_model
 from civique.documents.models import Chunk, Document, DocumentSection, DocumentVersion
 from civique.documents.service import create_collection
 from civique.documents.storage import FileStore
@@ -217,3 +217,19 @@ def test_small_documents_are_embedded_together_in_full_batches(
         select(ModelCall.tokens_in).where(ModelCall.tool == "documents.ingest")
     ).all()
     assert len(calls) == -(-chunks // batch)  # ceil: no call for fewer than a batch but the last
+
+
+def test_storing_a_chunks_vector_again_replaces_it(
+    loaded: tuple[int, ingest.IngestContext], db: Session
+) -> None:
+    chunk = db.scalars(select(Chunk)).first()
+    assert chunk is not None
+    version = db.get(DocumentVersion, chunk.version_id)
+    assert version is not None
+    before = _index_rows(db, "chunk_vectors")
+    row = IndexRow(chunk.id, chunk.collection_id, chunk.document_id, version.media_type, 20261125)
+    backend = backend_for(db)
+    backend.add_vectors(db, [(row, [1.0] + [0.0] * 7)])
+    backend.add_vectors(db, [(row, [0.0, 1.0] + [0.0] * 6)])
+    db.commit()
+    assert _index_rows(db, "chunk_vectors") == before
