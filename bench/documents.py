@@ -34,9 +34,10 @@ from civique.documents import search
 from civique.documents.index import Filters, backend_for
 
 RAW_BATCHES = (8, 16, 32)
-# (k, candidates per list, weight of the keyword list; the vector list weighs 1)
-RRF_VARIANTS = ((60, 50, 1.0), (20, 50, 1.0), (10, 50, 1.0), (60, 20, 1.0), (60, 50, 0.5),
-                (60, 50, 0.25))
+# (k, vector candidates, weight of the keyword list, keyword results kept; vectors weigh 1).
+# The product's fusion is (60, 50, 0.5, 3): civique.documents.search.hybrid.
+RRF_VARIANTS = ((60, 50, 1.0, 50), (20, 50, 1.0, 50), (60, 50, 0.5, 50), (60, 50, 0.25, 50),
+                (60, 50, 1.0, 3), (60, 50, 0.5, 3), (60, 50, 0.5, 5))
 
 
 @dataclass
@@ -171,7 +172,8 @@ def part_quality(env: Env, options: Options) -> dict[str, Any]:
     run = ingest_files(env, collection, items)
     context_of = {doc: int(name[4:8]) for name, doc in run.document_ids.items()}
     ranks: dict[str, list[int | None]] = {m: [] for m in ("hybrid", "keyword", "vector")}
-    variants: dict[tuple[int, int, float], list[int | None]] = {v: [] for v in RRF_VARIANTS}
+    variants: dict[tuple[int, int, float, int], list[int | None]] = {
+        v: [] for v in RRF_VARIANTS}
     loop = asyncio.new_event_loop()
     print(f"  ranking {len(questions)} questions…", flush=True)
     try:
@@ -197,24 +199,21 @@ def part_quality(env: Env, options: Options) -> dict[str, Any]:
 
 def _fusion_variants(session: Any, user: Any, question: Question, vector: list[float],
                      collection: int, context_of: dict[int, int],
-                     variants: dict[tuple[int, int, float], list[int | None]]) -> None:
+                     variants: dict[tuple[int, int, float, int], list[int | None]]) -> None:
     """Re-fuse the same keyword and vector candidate lists with other RRF settings."""
     from civique.documents.models import Chunk
 
     allowed = search.allowed_collections(user, [collection])
     backend = backend_for(session)
-    widest = max(c for _, c, _ in variants)
+    widest = max(max(c, top) for _, c, _, top in variants)
     keyword = backend.keyword(session, question.text, allowed, Filters(), widest)
     nearest = backend.nearest(session, vector, allowed, Filters(), widest)
     ids = set(keyword) | set(nearest)
     doc_of = dict(session.query(Chunk.id, Chunk.document_id).filter(Chunk.id.in_(ids)).all())
-    for k, candidates, weight in variants:
-        if weight == 1.0:  # the product's own fusion
-            fused = search.fuse([r for r in (keyword[:candidates], nearest[:candidates]) if r], k)
-        else:
-            fused = _weighted([(keyword[:candidates], weight), (nearest[:candidates], 1.0)], k)
+    for k, candidates, weight, top in variants:
+        fused = _weighted([(keyword[:top], weight), (nearest[:candidates], 1.0)], k)
         docs = [doc_of[c] for c, _ in fused[:10]]
-        variants[(k, candidates, weight)].append(_rank(docs, question.context, context_of))
+        variants[(k, candidates, weight, top)].append(_rank(docs, question.context, context_of))
 
 
 def _weighted(rankings: list[tuple[list[int], float]], k: int) -> list[tuple[int, float]]:

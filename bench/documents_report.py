@@ -72,12 +72,13 @@ def _latency(part: dict[str, Any]) -> list[str]:
 def _quality(part: dict[str, Any]) -> list[str]:
     names = {"keyword": "keyword only (BM25, FTS5) — baseline",
              "vector": "vector only (e5-small, exact cosine) — baseline",
-             "hybrid": "Civique hybrid (RRF k = 60, 50 candidates each)"}
+             "hybrid": "Civique hybrid (RRF k 60: vectors + keyword top 3 at weight 0.5)"}
     rows = [[names[m], f"{r1:.1f} %", f"{r5:.1f} %", f"{mrr:.3f}"]
             for m, (r1, r5, mrr) in part["scores"].items()]
     rows.sort(key=lambda r: r[0].startswith("Civique"))
-    variants = [[f"k = {k}, {c} candidates, keyword weight {w:g}", f"{r1:.1f} %", f"{r5:.1f} %",
-                 f"{mrr:.3f}"] for (k, c, w), (r1, r5, mrr) in part["variants"].items()]
+    variants = [[f"k = {k}, {c} vector results, keyword top {top} at weight {w:g}",
+                 f"{r1:.1f} %", f"{r5:.1f} %", f"{mrr:.3f}"]
+                for (k, c, w, top), (r1, r5, mrr) in part["variants"].items()]
     run = part["run"]
     return [
         "### Retrieval quality (CNIL and CRPA help pages)",

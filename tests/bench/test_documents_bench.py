@@ -63,7 +63,7 @@ def test_tiny_run_measures_every_part_through_the_product_code() -> None:
     quality = numbers["quality"]
     assert quality["questions"] == 4 and quality["run"].ready == quality["contexts"] == 6
     # The offline fusion at the product's settings reproduces the product's hybrid ranking.
-    assert quality["variants"][(60, 50, 1.0)] == quality["scores"]["hybrid"]
+    assert quality["variants"][(60, 50, 0.5, 3)] == quality["scores"]["hybrid"]
     assert all(0 <= r1 <= r5 <= 100 for r1, r5, _ in quality["scores"].values())
     (scale,) = numbers["scale"]
     assert scale.size == 150 and len(scale.hybrid) == len(scale.vector) == 20
