@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import CursorResult, Executable, and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -39,6 +40,7 @@ from civique.llm.gateway import CallContext, Gateway, GatewayError
 from civique.settings import Settings
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass
@@ -63,6 +65,17 @@ def parse_limits(settings: Settings) -> ParseLimits:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to its end from synchronous code, even from a thread whose event loop is
+    running (e.g. `civique demo` called by a test or a notebook): then in a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(1, thread_name_prefix="civique-ingest") as executor:
+        return executor.submit(asyncio.run, coroutine).result()
 
 
 def _changed(session: Session, statement: Executable) -> int:
@@ -190,7 +203,7 @@ def _embed_batch(session: Session, ctx: IngestContext, held: dict[int, DocumentV
     call = _call_context(held)
     model = ctx.settings.documents_embedding_model
     session.rollback()  # no transaction held while the model works
-    result = asyncio.run(
+    result = run_sync(
         ctx.gateway.embed(call, model, [c.text for c in batch], "passage", platform=True)
     )
     ids = [c.id for c in batch]

@@ -233,3 +233,16 @@ def test_storing_a_chunks_vector_again_replaces_it(
     backend.add_vectors(db, [(row, [0.0, 1.0] + [0.0] * 6)])
     db.commit()
     assert _index_rows(db, "chunk_vectors") == before
+
+
+def test_ingestion_runs_from_code_whose_event_loop_is_running() -> None:
+    """`civique demo` may be called where a loop runs (browser tests, notebooks)."""
+
+    async def inner() -> int:
+        return 42
+
+    async def outer() -> int:
+        return ingest.run_sync(inner())
+
+    assert ingest.run_sync(inner()) == 42
+    assert asyncio.run(outer()) == 42
