@@ -64,7 +64,8 @@ def test_concurrent_requests_queue_instead_of_failing(provider: EmbeddedProvider
     async def both() -> list[list[object]]:
         return list(
             await asyncio.gather(
-                _run(provider, "Écris le mot « un ».", 8),
+                # Long enough that the second waits past the 0.25 s queue poll, even when fast.
+                _run(provider, "Compte de un à trente en toutes lettres.", 48),
                 _run(provider, "Écris le mot « deux ».", 8),
                 return_exceptions=False,
             )
