@@ -178,6 +178,12 @@ class IndexBackend(Protocol):
         """Chunk ids nearest to `vector`, best first."""
 
 
+def allowed_sql(session: Session, allowed: Select[int]) -> str:
+    """The access-rule subquery as SQL text for the index's hand-written queries; its values are
+    ids and scope names computed by the server, never user input."""
+    return str(allowed.compile(session.get_bind(), compile_kwargs={"literal_binds": True}))
+
+
 def fold(text: str) -> str:
     """Lower case without accents (the index folds them the same way)."""
     decomposed = unicodedata.normalize("NFKD", text.lower())

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Select, text
 from sqlalchemy.orm import Session
 
-from civique.documents.index import Filters, IndexRow, fold, query_terms
+from civique.documents.index import Filters, IndexRow, allowed_sql, fold, query_terms
 
 _CONFIG = "french"
 _SEARCH_DDL = (
@@ -48,11 +48,6 @@ def _vector_ddl(dimension: int, pgvector: bool) -> tuple[str, ...]:
             "USING hnsw (embedding vector_ip_ops)"
         )
     return tuple(ddl)
-
-
-def _allowed_sql(session: Session, allowed: Select[int]) -> str:
-    """The access-rule subquery as SQL; its values are ids and scope names, never user input."""
-    return str(allowed.compile(session.get_bind(), compile_kwargs={"literal_binds": True}))
 
 
 def vector_mode(session: Session) -> str:
@@ -171,7 +166,7 @@ class PostgresIndex:
             f"WITH q AS (SELECT to_tsquery('{_CONFIG}', :expr) AS query) "
             "SELECT s.chunk_id FROM chunk_search s JOIN chunks c ON c.id = s.chunk_id "
             "JOIN document_versions v ON v.id = c.version_id, q "
-            f"WHERE s.tsv @@ q.query AND s.collection_id IN ({_allowed_sql(session, allowed)})"
+            f"WHERE s.tsv @@ q.query AND s.collection_id IN ({allowed_sql(session, allowed)})"
             f"{conditions} ORDER BY ts_rank_cd(s.tsv, q.query) DESC LIMIT :limit"
         )
         # Each term goes through plainto_tsquery's own parsing: quote-safe, stemmed, OR-joined.
@@ -200,7 +195,7 @@ class PostgresIndex:
         if session.execute(text("SELECT to_regclass('chunk_vectors')")).scalar() is None:
             return []
         conditions, params = _filters_sql(filters, "cv")
-        where = f"cv.collection_id IN ({_allowed_sql(session, allowed)}){conditions}"
+        where = f"cv.collection_id IN ({allowed_sql(session, allowed)}){conditions}"
         if self._uses_pgvector(session):
             session.execute(text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
             session.execute(text("SET LOCAL hnsw.ef_search = 100"))

@@ -14,7 +14,7 @@ from sqlalchemy import Select, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from civique.documents.index import Filters, IndexRow, light_stem, query_terms
+from civique.documents.index import Filters, IndexRow, allowed_sql, light_stem, query_terms
 
 _FTS_DDL = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5("
@@ -52,12 +52,6 @@ def _has_table(session: Session, name: str) -> bool:
         text("SELECT 1 FROM sqlite_master WHERE name = :name"), {"name": name}
     ).first()
     return found is not None
-
-
-def _compiled(session: Session, query: Select[int]) -> tuple[str, dict[str, Any]]:
-    """The access-rule subquery as SQL; its values are ids and scope names, never user input."""
-    compiled = query.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
-    return str(compiled), {}
 
 
 def fts_query(query: str) -> str:
@@ -133,12 +127,13 @@ class SqliteIndex:
         if not expression:
             return []
         self.ensure(session)
-        allowed_sql, params = _compiled(session, allowed)
+        allowed_clause = allowed_sql(session, allowed)
+        params: dict[str, Any] = {}
         conditions, filter_params = _chunk_filters(filters)
         sql = (
             "SELECT c.id FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid "
             "JOIN document_versions v ON v.id = c.version_id "
-            f"WHERE chunks_fts MATCH :fts AND c.collection_id IN ({allowed_sql}) {conditions} "
+            f"WHERE chunks_fts MATCH :fts AND c.collection_id IN ({allowed_clause}) {conditions} "
             "ORDER BY bm25(chunks_fts) LIMIT :limit"
         )
         params.update(filter_params, fts=expression, limit=limit)
@@ -155,8 +150,9 @@ class SqliteIndex:
         """Exact k-nearest over vec0 with the collection (and filters) as metadata constraints."""
         if not _has_table(session, _VEC_TABLE):
             return []
-        allowed_sql, params = _compiled(session, allowed)
-        conditions = [f"collection_id IN ({allowed_sql})"]
+        allowed_clause = allowed_sql(session, allowed)
+        params: dict[str, Any] = {}
+        conditions = [f"collection_id IN ({allowed_clause})"]
         if filters.media_types:
             conditions.append(_in_list("media_type", "media", filters.media_types, params))
         if filters.since:
