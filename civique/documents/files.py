@@ -93,9 +93,10 @@ def expand_zip(data: bytes, settings: Settings) -> list[tuple[str, bytes]]:
     return files
 
 
-def _refused(filename: str, exc: UserError) -> FileOutcome:
+def refused(filename: str, exc: UserError) -> FileOutcome:
+    """The outcome of a file refused for `exc` (its parameters kept as text)."""
     params = {k: str(v) for k, v in exc.params.items()}
-    return FileOutcome(filename, "refused", error_code=exc.code, error_params=params)
+    return FileOutcome(safe_filename(filename), "refused", error_code=exc.code, error_params=params)
 
 
 def add_file(
@@ -113,7 +114,7 @@ def add_file(
     try:
         media_type = _check_file(data, filename, settings)
     except UserError as exc:
-        return _refused(filename, exc)
+        return refused(filename, exc)
     key, sha256 = store.put(user.org_id, data)
     same = session.execute(
         select(Document.id, Document.title)

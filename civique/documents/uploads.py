@@ -71,13 +71,6 @@ def _is_archive(handle: BinaryIO) -> bool:
     return not any(marker in names for marker in OFFICE_MARKERS)
 
 
-def _refused(filename: str, exc: UserError) -> FileOutcome:
-    params = {k: str(v) for k, v in exc.params.items()}
-    return FileOutcome(
-        files.safe_filename(filename), "refused", error_code=exc.code, error_params=params
-    )
-
-
 def upload_files(
     session: Session,
     store: FileStore,
@@ -100,7 +93,7 @@ def upload_files(
         try:
             named = _contents(upload, settings, room)
         except UserError as exc:
-            outcomes.append(_refused(upload.filename, exc))
+            outcomes.append(files.refused(upload.filename, exc))
             continue
         for name, data in named:
             outcome = files.add_file(session, store, settings, user, collection_id, name, data)
@@ -140,7 +133,7 @@ def add_version(
     document = files.writable_document(session, user, document_id)
     size = _size(upload.handle)
     if size > settings.documents_max_file_bytes:
-        return _refused(
+        return files.refused(
             upload.filename,
             UserError("doc_too_big", size=size, limit=settings.documents_max_file_bytes),
         )
