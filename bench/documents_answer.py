@@ -61,13 +61,27 @@ async def answer(env: Env, collection_id: int, question: str) -> Answer:
                   done.status if done else "none")
 
 
+FREE_CHAT = [ChatMessage("user", "Écris trois phrases sur le lac Léman.")]
+
+
 def run(env: Env, collection_id: int, questions: list[str]) -> list[Answer]:
-    """Answer each question in turn (one event loop, the model loaded once by the first)."""
+    """As after `civique serve`: the model loaded, the fixed prefix read by the start's warm-up
+    (timed as its own row), then each question in turn; then a free chat, and the first question
+    again, to show that the free chat did not push the fixed prefix out."""
     loop = asyncio.new_event_loop()
     try:
         # Loading the model is not part of an answer: a 1-token call loads it first.
-        warm = [ChatMessage("user", "Bonjour.")]
-        loop.run_until_complete(_stream(env, warm, 1))
-        return [loop.run_until_complete(answer(env, collection_id, q)) for q in questions]
+        loop.run_until_complete(_stream(env, [ChatMessage("user", "Bonjour.")], 1))
+        started = time.perf_counter()
+        loop.run_until_complete(grounded.warm_up(env.gateway))
+        warm = Answer("(warm-up at start, before any question)", 0, 0, 0.0,
+                      time.perf_counter() - started, 1, "warm-up")
+        answers = [loop.run_until_complete(answer(env, collection_id, q)) for q in questions]
+        first, total, done, tokens = loop.run_until_complete(_stream(env, FREE_CHAT))
+        free = Answer("(free chat, no documents)", 0, done.tokens_in if done else 0, first,
+                      total, tokens, done.status if done else "none")
+        again = loop.run_until_complete(answer(env, collection_id, questions[0]))
+        again.question = f"(after the free chat) {questions[0]}"
+        return [warm, *answers, free, again]
     finally:
         loop.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import quote, urlsplit
@@ -19,6 +20,7 @@ from civique import __version__
 from civique.api.routes import router as api_router
 from civique.auth.oidc_routes import oidc_routers
 from civique.auth.routes import router as auth_router
+from civique.chat import grounded
 from civique.chat.routes import router as chat_router
 from civique.chat.service import ChatStreamer
 from civique.db.engine import make_engine, make_session_factory
@@ -61,7 +63,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         consumer = start_in_process(jobs.queue) if settings.jobs_in_process else None
+        warming = None
+        if settings.embedded_enabled and settings.embedded_warm_up:
+            warming = asyncio.create_task(grounded.warm_up(gateway))
         yield
+        if warming is not None and not warming.done():
+            warming.cancel()
         if consumer is not None:
             consumer.stop()  # an ingestion cut short resumes from its lease at next start
         engine.dispose()

@@ -158,6 +158,19 @@ class Settings(BaseSettings):
         default=50, description="Requests allowed to wait for the embedded model."
     )
     embedded_max_tokens: int = Field(default=1024, description="Longest answer generated.")
+    embedded_prefix_slots: int = Field(
+        default=2,
+        ge=1,
+        le=8,
+        description="Instances of the chat model kept in memory (weights shared, ~0.8 GB each), "
+        "so prompts with different fixed beginnings (grounded answers, free chat) each keep "
+        "theirs read: a request goes to the instance whose last prompt began like it.",
+    )
+    embedded_warm_up: bool = Field(
+        default=True,
+        description="At start, read the grounded answers' fixed instructions into the model, so "
+        "the first question on documents does not wait for them.",
+    )
     embedded_watts: float = Field(
         default=30.0, description="Power drawn while generating, for the energy estimate."
     )

@@ -230,11 +230,21 @@ EXAMPLES = (
 )
 
 
+def fixed_prefix() -> list[ChatMessage]:
+    """The beginning every grounded prompt shares (what `warm_up` has the model read)."""
+    return [ChatMessage("system", SYSTEM_PROMPT), *EXAMPLES]
+
+
+async def warm_up(gateway: Gateway) -> list[str]:
+    """Read the fixed beginning into the models that keep it, ahead of the first question."""
+    return await gateway.warm_up(fixed_prefix())
+
+
 def build_prompt(passages: list[Passage], question: str) -> list[ChatMessage]:
     """The fixed system prompt and examples, then the sources as data and the question."""
     sources = "\n".join(source_block(p) for p in passages)
     user = _user_message(sources, neutralise(question))
-    return [ChatMessage("system", SYSTEM_PROMPT), *EXAMPLES, ChatMessage("user", user)]
+    return [*fixed_prefix(), ChatMessage("user", user)]
 
 
 def normalise(text: str) -> tuple[str, list[int]]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ from civique.orgs.models import OrgModel
 from civique.settings import CLASSIFICATION_ORDER, Settings
 
 __all__ = ["CallContext", "Completed", "Gateway", "GatewayError"]
+
+log = logging.getLogger(__name__)
 
 
 class GatewayError(Exception):
@@ -242,6 +245,24 @@ class Gateway:
         source = [ChatMessage("user", f"[audio: {filename}, {len(audio)} bytes]")]
         await asyncio.to_thread(self._record, ctx, info, "transcription", outcome, source, text)
         return text
+
+    async def warm_up(self, messages: list[ChatMessage]) -> list[str]:
+        """Have each chat model that keeps prompts in memory read `messages`, a fixed beginning
+        of prompts to come; nothing is produced for anyone, so nothing is recorded. Returns the
+        models warmed."""
+        warmed = []
+        for info in self.registry.models():
+            provider, native = self.registry.provider_for(info.id)
+            warm = getattr(provider, "warm_up", None)
+            if info.kind != "chat" or warm is None:
+                continue
+            try:
+                await warm(native, messages)
+            except ProviderError as exc:
+                log.warning("warm-up failed", extra={"model": info.id, "error": exc.code})
+                continue
+            warmed.append(info.id)
+        return warmed
 
     async def readiness(self) -> dict[str, bool]:
         """Each provider's readiness."""

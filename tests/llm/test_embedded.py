@@ -170,3 +170,13 @@ def test_a_query_is_closer_to_its_answer_than_to_other_passages(provider: Embedd
     dot = lambda a, b: sum(x * y for x, y in zip(a, b, strict=True))  # noqa: E731 - local helper
     assert dot(query, passages[0]) > dot(query, passages[1]) + 0.05
     assert dot(query, as_passage) < 0.999  # the prefix changed the vector
+
+
+def test_warm_up_leaves_the_fixed_beginning_read_in_an_instance(
+    provider: EmbeddedProvider,
+) -> None:
+    prefix = [ChatMessage("system", "Tu réponds en français."), ChatMessage("user", "Bonjour.")]
+    asyncio.run(provider.warm_up("qwen", prefix))
+    slot = max(provider._idle, key=lambda s: s.used)
+    assert slot.last == [{"role": m.role, "content": m.content} for m in prefix]
+    assert slot.llm.n_tokens > 10  # the prompt's tokens are in that instance's context

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import queue
 import threading
 from collections.abc import AsyncGenerator
 from concurrent.futures import ThreadPoolExecutor
@@ -44,6 +43,24 @@ EMBED_MODEL_ID = "embedded/multilingual-e5-small"
 _QUEUE_POLL_SECONDS = 0.25
 
 
+class _Slot:
+    """One loaded instance of the chat model and the prompt it read last."""
+
+    def __init__(self, llm: Any) -> None:
+        self.llm = llm
+        self.last: list[dict[str, str]] = []
+        self.used = 0  # when it was last released (a counter)
+
+    def shared(self, prompt: list[dict[str, str]]) -> int:
+        """How many leading messages of `prompt` this instance read last time."""
+        count = 0
+        for old, new in zip(self.last, prompt, strict=False):
+            if old != new:
+                break
+            count += 1
+        return count
+
+
 class EmbeddedProvider:
     """In-process models; nothing leaves the machine."""
 
@@ -52,8 +69,10 @@ class EmbeddedProvider:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._load_lock = threading.Lock()
-        self._instances: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._idle: list[_Slot] = []
         self._created = 0
+        self._slots = max(settings.embedded_prefix_slots, settings.embedded_max_concurrency)
+        self._uses = 0
         self._waiting: list[object] = []
         self._state_lock = threading.Lock()
         workers = max(1, settings.embedded_max_concurrency)
@@ -116,13 +135,23 @@ class EmbeddedProvider:
             verbose=False,
         )
 
-    def _acquire(self) -> Any:
-        try:
-            return self._instances.get_nowait()
-        except queue.Empty:
-            with self._load_lock:
-                self._created += 1
-                return self._new_instance()
+    def _acquire(self, prompt: list[dict[str, str]]) -> _Slot:
+        """The idle instance whose last prompt began like this one (llama.cpp then reads only
+        the rest); a new instance while there are free slots and none shares a beginning."""
+        with self._load_lock:
+            # Most leading messages in common; among equals, the one left idle the longest.
+            best = max(self._idle, key=lambda s: (s.shared(prompt), -s.used), default=None)
+            if best is not None and (best.shared(prompt) or self._created >= self._slots):
+                self._idle.remove(best)
+                return best
+            self._created += 1
+            return _Slot(self._new_instance())
+
+    def _release(self, slot: _Slot) -> None:
+        with self._load_lock:
+            self._uses += 1
+            slot.used = self._uses
+            self._idle.append(slot)
 
     def queue_length(self) -> int:
         """Requests waiting for a free generation slot."""
@@ -190,9 +219,10 @@ class EmbeddedProvider:
     def _generate(
         self, messages: list[ChatMessage], params: ChatParams, cancel: CancelToken, emit: Any
     ) -> None:
-        llm = self._acquire()
+        prompt = [{"role": m.role, "content": m.content} for m in messages]
+        slot = self._acquire(prompt)
+        llm = slot.llm
         try:
-            prompt = [{"role": m.role, "content": m.content} for m in messages]
             tokens_in = sum(
                 len(llm.tokenize(m.content.encode(), add_bos=False)) + 4 for m in messages
             )
@@ -218,7 +248,15 @@ class EmbeddedProvider:
                     reason = choice["finish_reason"]
             emit("usage", Usage(tokens_in, produced, reason))
         finally:
-            self._instances.put(llm)
+            slot.last = prompt
+            self._release(slot)
+
+    async def warm_up(self, model: str, messages: list[ChatMessage]) -> None:
+        """Read `messages` into an instance (one token generated), so that prompts beginning
+        with them only read what follows; queued like any generation."""
+        params = ChatParams(max_tokens=1)
+        async for event in self.stream_chat(model, messages, params, CancelToken()):
+            del event
 
     async def embed(
         self, model: str, inputs: list[str], purpose: str = "passage"
