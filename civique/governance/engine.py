@@ -14,9 +14,10 @@ import tldextract.tldextract
 from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry, RecognizerResult
 from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
 from spacy.language import Language
+from spacy.tokens import Span
 
 from civique.governance.identifiers import Candidate
-from civique.governance.patterns import title_length
+from civique.governance.patterns import entity_kind, title_length
 
 # Languages the analyzer accepts; all share the French pipeline (see docs/governance.md).
 LANGUAGES = ("fr", "en", "de", "it")
@@ -105,8 +106,8 @@ class FinderRecognizer(EntityRecognizer):
 
 class NamedEntityRecognizer(EntityRecognizer):
     """People, places and organisations found by spaCy, tidied: a civility title is left out of
-    a name, and spans that are mostly digits or hold an '@' are dropped (other recognisers know
-    them better)."""
+    a name; generic institutions, stop words ("Ont comparu") and spans that are mostly digits or
+    hold an '@' are dropped (other recognisers know those better)."""
 
     def __init__(self, language: str) -> None:
         super().__init__(supported_entities=list(SPACY_KINDS.values()), name="spacy_names",
@@ -122,18 +123,21 @@ class NamedEntityRecognizer(EntityRecognizer):
             return []
         results = []
         for span, score in zip(nlp_artifacts.entities, nlp_artifacts.scores, strict=True):
-            start, end, kind = span.start_char, span.end_char, span.label_
-            if kind not in entities:
-                continue
-            if kind == "PERSONNE":
+            start, end = span.start_char, span.end_char
+            if span.label_ == "PERSONNE":
                 start += title_length(text[start:end])
-            value = text[start:end]
-            digits = sum(c.isdigit() for c in value)
-            if "@" in value or digits * 2 > len(value) or not any(c.isupper() for c in value):
-                continue
-            results.append(RecognizerResult(kind, start, end, score,
-                                            recognition_metadata={VALID_KEY: True}))
+            kind = entity_kind(span.label_, text[start:end])
+            if kind in entities and not _noise(span, text[start:end]):
+                results.append(RecognizerResult(kind, start, end, score,
+                                                recognition_metadata={VALID_KEY: True}))
         return results
+
+
+def _noise(span: Span, value: str) -> bool:
+    """A span that is a stop word, holds an '@', is mostly digits or has no capital."""
+    digits = sum(c.isdigit() for c in value)
+    return ("@" in value or digits * 2 > len(value) or not any(c.isupper() for c in value)
+            or (len(span) == 1 and span[0].is_stop))
 
 
 def build_analyzer(model: str, finders: Sequence[tuple[Finder, Sequence[str]]]) -> AnalyzerEngine:

@@ -116,30 +116,67 @@ def find_addresses(text: str) -> Iterator[Candidate]:
 
 # "Mes" (Maîtres) and "Dame" are left out: "Mes Enfants", "Dame Blanche" are not people.
 _TITLE = (r"(?:M\.|MM\.|Mme|Mmes|Mlle|Mlles|Me|Maître|Monsieur|Madame|Mademoiselle|Dr|Dre"
-          r"|Docteur|Pr|Professeur|Mr\.?|Mrs\.?|Ms\.?|Herr|Frau|Sir)")
+          r"|Docteur|Pr|Professeur|Mr\.?|Mrs\.?|Ms\.?|Herr|Frau|Sir|Lord(?: Justice)?|juges?)")
+_PLURAL_TITLE = re.compile(r"MM\.|Mmes|Mlles|juges")  # may be followed by a list of names
 _NAME_WORD = rf"[{_UPPER}](?:[a-zß-öø-ÿ'’]+|[{_UPPER}]+)(?:-[{_UPPER}][a-zß-öø-ÿ'’]+)*"
-_INITIAL = rf"[{_UPPER}]\.(?:\s?-\s?[{_UPPER}]\.)?"
+_INITIAL = rf"[{_UPPER}]\.(?: ?- ?[{_UPPER}]\.)?"
+_NAME_PARTICLE = r"(?:de|van|von|du|di|da) "
+# Initials, then up to four words (Jean-Pierre de Montmollin), or initials alone ("M. S.").
+_NAME = (rf"(?:{_INITIAL} ?)*(?:{_NAME_PARTICLE})?{_NAME_WORD}"
+         rf"(?: (?:{_NAME_PARTICLE})?{_NAME_WORD}){{0,3}}|{_INITIAL}")
 _PERSON = re.compile(
-    rf"(?<![\w.]){_TITLE}(?:\s+et\s+{_TITLE})?\s+"
-    rf"(?P<name>(?:{_INITIAL}\s?)*(?:(?:de|van|von|du|le|la|di|da)\s)?{_NAME_WORD}"
-    rf"(?:\s(?:(?:de|van|von|du|di|da)\s)?{_NAME_WORD}){{0,3}}|{_INITIAL})"
+    rf"(?<![\w.])(?P<title>{_TITLE})(?:\s+et\s+{_TITLE})?\s+(?P<name>{_NAME})"
 )
-
-
-_LEADING_TITLE = re.compile(rf"{_TITLE}(?:\s+et\s+{_TITLE})?\s+(?=[{_UPPER}])")
+_LIST_NAME = re.compile(rf"(?:, ?| et )(?!{_TITLE}\s)(?P<name>{_NAME})")
+_INNER_TITLE = re.compile(rf"(?<![\w.]){_TITLE}(?:\s+et\s+{_TITLE})?\s+(?=[{_UPPER}])")
 
 
 def title_length(name: str) -> int:
-    """Characters of the civility title(s) that open `name` ("Mme ", "M. et Mme "), or 0."""
-    match = _LEADING_TITLE.match(name)
-    return match.end() if match else 0
+    """Characters up to the end of the civility title(s) in a name found by spaCy ("Mme ",
+    "M. et Mme ", "Dear Mr "), or 0 when it holds none."""
+    found = list(_INNER_TITLE.finditer(name))
+    return found[-1].end() if found else 0
 
 
 def find_titled_names(text: str) -> Iterator[Candidate]:
-    """Names after a civility title (M. Dupont, Mme Anne-Marie Andersson, Me Favre); the title
-    stays out of the span, so that "Mme [PERSONNE_1]" still reads right."""
+    """Names after a civility title (M. Dupont, Mme Anne-Marie Andersson, Me Favre, les juges
+    Raimondi, Nicolaou et Bianku); the title stays out of the span, so that "Mme [PERSONNE_1]"
+    still reads right."""
     for match in _PERSON.finditer(text):
         yield Candidate(match.start("name"), match.end("name"), "PERSONNE", 0.8)
+        at = match.end()
+        while _PLURAL_TITLE.fullmatch(match.group("title")) and (
+            more := _LIST_NAME.match(text, at)
+        ):
+            yield Candidate(more.start("name"), more.end("name"), "PERSONNE", 0.75)
+            at = more.end()
+
+
+# Words spaCy tags as names or places for their capital letter, that name no one in particular.
+_GENERIC_NAMES = frozenset((
+    "gouvernement", "état", "etat", "cour", "commission", "chambre", "comité", "conseil",
+    "parlement", "président", "présidente", "trésor", "couronne", "ordre", "tribunal",
+    "administration", "commune", "canton", "confédération", "république", "ministère",
+    "préfecture", "mairie", "ville", "département", "région", "assemblée", "direction", "service",
+    "office", "ministère public", "votre honneur", "trésor public", "conseil d'état",
+    "conseil fédéral", "grand conseil",
+))
+_ARTICLE = re.compile(r"^(?:l['’]|le |la |les )", re.IGNORECASE)
+_COURT = re.compile(r"^(?:haute |high )?(?:cour|tribunal|court|chambre)\b", re.IGNORECASE)
+
+
+def entity_kind(kind: str, text: str) -> str | None:
+    """The kind to report for a name, place or organisation found by spaCy, or None when the
+    span names no one: generic institutions (le Gouvernement, la Cour), single letters,
+    headings in capitals. Courts tagged as places are organisations."""
+    bare = _ARTICLE.sub("", text).strip()
+    if len(bare) < 2 or bare.casefold() in _GENERIC_NAMES:
+        return None
+    if " " not in bare and bare.isupper() and len(bare) >= 6:  # ESPÈCE, PROCÉDURE: headings
+        return None
+    if kind == "LIEU" and _COURT.match(bare):
+        return "ORGANISATION"
+    return kind
 
 
 def find_case_numbers(text: str, patterns: Iterable[tuple[str, re.Pattern[str]]]) -> Iterator[
