@@ -132,21 +132,22 @@ def grouped(value: str, size: int = 4) -> str:
     return " ".join(value[i : i + size] for i in range(0, len(value), size))
 
 
-def make_iban(rng: random.Random, country: str = "CH") -> str:
-    """A valid IBAN of `country` (CH, FR or DE), printed in groups of four."""
+def make_iban(rng: random.Random, country: str = "CH", compact: bool = False) -> str:
+    """A valid IBAN of `country` (CH, FR or DE), printed in groups of four or `compact`."""
     if country == "FR":
         bban = _digits(rng, 10) + "".join(rng.choice(string.ascii_uppercase + string.digits)
                                           for _ in range(11)) + _digits(rng, 2)
     else:
         bban = _digits(rng, {"CH": 17, "DE": 18}[country])
-    return grouped(country + iban_check(country, bban) + bban)
+    iban = country + iban_check(country, bban) + bban
+    return iban if compact else grouped(iban)
 
 
-def make_avs(rng: random.Random) -> str:
-    """A valid AVS number, 756.xxxx.xxxx.xx."""
+def make_avs(rng: random.Random, separator: str = ".") -> str:
+    """A valid AVS number, 756.xxxx.xxxx.xx (or with another separator, or none)."""
     first12 = "756" + _digits(rng, 9)
     digits = first12 + avs_check(first12)
-    return f"{digits[:3]}.{digits[3:7]}.{digits[7:11]}.{digits[11:]}"
+    return separator.join((digits[:3], digits[3:7], digits[7:11], digits[11:]))
 
 
 def make_nir(rng: random.Random) -> str:
@@ -211,9 +212,9 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
                "Le propriétaire du véhicule {} est prié de le déplacer."),
 }
 MAKERS: dict[str, Callable[[random.Random], str]] = {
-    "IBAN": lambda rng: make_iban(rng, rng.choice(["CH", "FR", "DE"])),
-    "AVS": make_avs, "NIR": make_nir, "TELEPHONE": make_phone, "EMAIL": make_email,
-    "PLAQUE": make_plate,
+    "IBAN": lambda rng: make_iban(rng, rng.choice(["CH", "FR", "DE"]), rng.random() < 0.3),
+    "AVS": lambda rng: make_avs(rng, rng.choice([".", ".", " ", ""])),
+    "NIR": make_nir, "TELEPHONE": make_phone, "EMAIL": make_email, "PLAQUE": make_plate,
 }
 CHECKED = ("IBAN", "AVS", "NIR")  # kinds with check digits: also generated with a wrong one
 # Sentences whose numbers are not personal data: any identifier found in them is a false one.

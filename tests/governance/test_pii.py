@@ -206,6 +206,7 @@ def test_recall_of_people_and_places_on_the_echr_dev_split(detector: Detector) -
 
     sample = echr("dev", root=SHARED)
     found = detector.detect(sample.text)
-    people = recall(sample, found, {"PER"}, {"PERSONNE"})
-    places = recall(sample, found, {"LOC"}, {"LIEU", "ADRESSE"})
-    assert people >= 0.0 and places >= 0.0
+    # Measured on 2026-12-03: PER 21/21, PER + judges and lawyers 64/66, LOC 15/17.
+    assert recall(sample, found, {"PER"}, {"PERSONNE"}) >= 0.95
+    assert recall(sample, found, {"PER", "LEGAL_PROFESSIONAL"}, {"PERSONNE"}) >= 0.95
+    assert recall(sample, found, {"LOC"}, {"LIEU", "ADRESSE"}) >= 0.85
