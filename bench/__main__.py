@@ -17,9 +17,9 @@ READING = ROOT / "bench" / "reading.md"
 def main(argv: list[str] | None = None) -> int:
     """Run the selected benchmarks (all by default)."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--only", choices=["embedded", "web", "documents"],
-                        help="run one benchmark only (documents: its section is replaced in "
-                        "the existing file)")
+    parser.add_argument("--only", choices=["embedded", "web", "documents", "pii"],
+                        help="run one benchmark only (documents, pii: its section is replaced "
+                        "in the existing file)")
     parser.add_argument("--quick", action="store_true",
                         help="fewer runs and smaller loads (a smoke test, not for the docs)")
     parser.add_argument("--output", type=Path, default=OUTPUT,
@@ -55,6 +55,18 @@ def main(argv: list[str] | None = None) -> int:
             if not args.no_write:
                 reading = READING.read_text(encoding="utf-8") if READING.exists() else None
                 replace_section(args.output, section, reading)
+                print(f"written to {args.output}")
+            return 0
+        sections.append(section)
+    if args.only in (None, "pii"):
+        from bench import pii
+
+        print("==> Personal data", flush=True)
+        section, _ = pii.run(quick=args.quick)
+        print(section + "\n", flush=True)
+        if args.only == "pii":
+            if not args.no_write:
+                replace_section(args.output, section, heading="Personal data")
                 print(f"written to {args.output}")
             return 0
         sections.append(section)

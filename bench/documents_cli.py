@@ -66,11 +66,12 @@ def document_options(args: argparse.Namespace) -> Options:
     )
 
 
-def replace_section(path: Path, section: str, reading: str | None = None) -> None:
-    """Put `section` in place of the file's "## Documents" section (before "## Reading"), and
-    the reading notes (bench/reading.md) in place of the file's "## Reading" to its end."""
+def replace_section(path: Path, section: str, reading: str | None = None,
+                    heading: str = "Documents") -> None:
+    """Put `section` in place of the file's "## <heading>" section (else before "## Reading"),
+    and the reading notes (bench/reading.md) in place of the file's "## Reading" to its end."""
     current = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(r"^## Documents\n.*?(?=^## (?!#))", re.S | re.M)
+    pattern = re.compile(rf"^## {re.escape(heading)}\n.*?(?=^## (?!#))", re.S | re.M)
     if pattern.search(current + "\n## END"):
         updated = pattern.sub(lambda _: section + "\n\n", current + "\n## END", count=1)
         updated = updated.removesuffix("\n## END")

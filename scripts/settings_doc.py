@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from civique.settings import ProviderConfig, Settings
+from pydantic import BaseModel
+
+from civique.settings import CasePattern, ProviderConfig, Settings
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "settings.md"
 BEGIN, END = "<!-- settings:begin -->", "<!-- settings:end -->"
@@ -15,14 +18,23 @@ def table() -> str:
     rows = ["| variable | default | what it does |", "|---|---|---|"]
     for name, field in Settings.model_fields.items():
         default = field.default_factory() if field.default_factory else field.default  # type: ignore[call-arg]
+        if isinstance(default, list) and default and isinstance(default[0], BaseModel):
+            default = json.dumps([d.model_dump() for d in default], ensure_ascii=False)
         shown = "" if default in ("", None) else f"`{default}`"
         rows.append(f"| `CIVIQUE_{name.upper()}` | {shown} | {field.description} |")
-    rows += ["", "Fields of each entry of `CIVIQUE_PROVIDERS`:", "",
-             "| field | default | what it does |", "|---|---|---|"]
-    for name, field in ProviderConfig.model_fields.items():
+    rows += ["", "Fields of each entry of `CIVIQUE_PROVIDERS`:", ""]
+    rows += _fields(ProviderConfig)
+    rows += ["", "Fields of each entry of `CIVIQUE_PII_CASE_PATTERNS`:", ""]
+    rows += _fields(CasePattern)
+    return "\n".join(rows)
+
+
+def _fields(model: type[BaseModel]) -> list[str]:
+    rows = ["| field | default | what it does |", "|---|---|---|"]
+    for name, field in model.model_fields.items():
         default = "" if field.is_required() else f"`{field.default}`"
         rows.append(f"| `{name}` | {default} | {field.description} |")
-    return "\n".join(rows)
+    return rows
 
 
 def main() -> None:
