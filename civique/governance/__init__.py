@@ -1,0 +1,1 @@
+"""Governance: personal data, register, validation, retention, rights."""
