@@ -30,8 +30,9 @@ Row = TypeVar("Row", RegisterEvent, AuditEntry)
 
 def canonical(value: Any) -> str:
     """One JSON text per value: sorted keys, no spaces, UTF-8 kept, no NaN."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False)
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
 
 
 def digest(text: str) -> str:
@@ -117,7 +118,7 @@ def stored_head(session: Session, model: type[Row], org_id: int) -> tuple[int, s
 
 @dataclass
 class Break:
-    """The first broken link: where, and why (a code of `governance.messages`)."""
+    """The first broken link: where, and why (a code of `governance.labels.REASONS`)."""
 
     seq: int
     reason: str
