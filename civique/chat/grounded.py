@@ -190,7 +190,7 @@ def sources_of(session: Session, passages: list[Passage]) -> tuple[dict[str, Any
     """The passages given to the model as the register records them (document, version, page)."""
     ids = {p.hit.version_id for p in passages}
     stmt = select(DocumentVersion.id, DocumentVersion.number).where(DocumentVersion.id.in_(ids))
-    numbers = dict(session.execute(stmt).tuples().all()) if ids else {}
+    numbers = {i: n for i, n in session.execute(stmt)} if ids else {}
     return tuple(
         {
             "n": p.number,

@@ -202,7 +202,9 @@ def filter_choices(session: Session, actor: User) -> Choices:
     models = session.scalars(
         select(OutputRecord.model_id).where(org).distinct().order_by("model_id")
     )
-    return Choices(list(units.tuples()), list(users.tuples()), list(tools), list(models))
+    return Choices(
+        [(i, n) for i, n in units], [(i, n) for i, n in users], list(tools), list(models)
+    )
 
 
 # One entry -------------------------------------------------------------------------------------
@@ -271,14 +273,9 @@ def entry(session: Session, actor: User, output_id: int) -> EntryView:
     _require(actor, "register.read")
     record = org_output(session, actor, output_id)
     events = register.events_of(session, actor.org_id, output_id)
-    actor_ids = {e.actor_id for e in events if e.actor_id} | {record.user_id or 0}
-    names = dict(
-        session.execute(
-            select(User.id, User.name).where(User.id.in_(actor_ids), User.org_id == actor.org_id)
-        )
-        .tuples()
-        .all()
-    )
+    ids = {e.actor_id for e in events if e.actor_id} | {record.user_id or 0}
+    known = select(User.id, User.name).where(User.id.in_(ids), User.org_id == actor.org_id)
+    names = {i: n for i, n in session.execute(known)}
     unit = session.get(Unit, record.unit_id) if record.unit_id else None
     views = [_event_view(e, names) for e in events]
     created = next((v.details for v in views if v.kind == "created"), None)
@@ -610,4 +607,4 @@ def audit_actors(session: Session, actor: User) -> list[tuple[int, str]]:
         .order_by(User.name)
         .limit(CHOICES_LIMIT)
     )
-    return list(session.execute(stmt).tuples())
+    return [(i, n) for i, n in session.execute(stmt)]
