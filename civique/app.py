@@ -31,6 +31,7 @@ from civique.documents.routes import router as documents_router
 from civique.documents.search_routes import router as search_router
 from civique.documents.viewer_routes import router as viewer_router
 from civique.errors import UserError
+from civique.governance.routes import router as governance_router
 from civique.i18n import gettext, load_catalogs
 from civique.jobs.queue import start_in_process
 from civique.jobs.tasks import register_all
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         quality_router,
         orgs_router,
         platform_router,
+        governance_router,
         api_router,
     )
     for router in (*routers, *oidc_routers(app, settings)):

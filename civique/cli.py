@@ -1,5 +1,5 @@
 """Command line: `civique serve | worker | migrate | create-admin | demo | prepare-models |
-reindex | bench`."""
+reindex | audit | bench`."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import argparse
 import getpass
 import os
 import sys
+from typing import Any
 
 from civique.errors import UserError, error_message
 from civique.i18n import load_catalogs
@@ -33,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser(
         "reindex", help="embed every document again (after changing the embedding model)"
     )
+    _audit_parser(commands)
     bench = commands.add_parser("bench", help="run the benchmarks (from the repository)")
     bench.add_argument("bench_args", nargs=argparse.REMAINDER, help="passed to `python -m bench`")
     args = parser.parse_args(argv)
@@ -45,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         "demo": _demo,
         "prepare-models": _prepare_models,
         "reindex": _reindex,
+        "audit": _audit,
         "bench": _bench,
     }[args.command]
     try:
@@ -53,6 +56,42 @@ def main(argv: list[str] | None = None) -> int:
         load_catalogs()
         print(f"civique {args.command}: {error_message(exc)}", file=sys.stderr)
         return 2
+
+
+def _audit_parser(commands: Any) -> None:
+    audit = commands.add_parser("audit", help="check the register and the audit log")
+    actions = audit.add_subparsers(dest="audit_command", required=True)
+    verify = actions.add_parser(
+        "verify",
+        help="check every link of the register and the audit log; exit 1 and name the first "
+        "broken entry when one was altered or removed",
+    )
+    verify.add_argument("--org", help="organisation slug (default: every organisation)")
+    verify.add_argument(
+        "--expect-head", help="a register head noted earlier (hash or seq:hash); needs --org"
+    )
+    head = actions.add_parser("head", help="print the head of each chain, to note elsewhere")
+    head.add_argument("--org", help="organisation slug (default: every organisation)")
+
+
+def _audit(settings: Settings, args: argparse.Namespace) -> int:
+    from civique.db.engine import make_engine, make_session_factory
+    from civique.db.migrate import upgrade
+    from civique.governance.commands import heads, verify_all
+
+    load_catalogs()
+    upgrade(settings)
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        with make_session_factory(engine)() as session:
+            if args.audit_command == "head":
+                lines, ok = heads(session, args.org), True
+            else:
+                lines, ok = verify_all(session, args.org, args.expect_head)
+    finally:
+        engine.dispose()
+    print("\n".join(lines))
+    return 0 if ok else 1
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:

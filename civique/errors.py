@@ -50,6 +50,14 @@ MESSAGES: dict[str, str] = {
     "oidc_no_org": N_("Your account is not linked to any organisation of this instance."),
     "account_inactive": N_("This account is deactivated."),
     "token_name": N_("Give the token a name (1 to 100 characters)."),
+    "register_bad_status": N_("Unknown validation status."),
+    "register_bad_format": N_("The register can be exported as CSV or JSON only."),
+    "register_export_too_big": N_(
+        "The export would hold %(count)s entries, the limit is %(limit)s: narrow the filters "
+        "(for example by date)."
+    ),
+    "audit_bad_action": N_("Unknown action."),
+    "audit_expect_needs_org": N_("A noted head belongs to one organisation: give --org too."),
     "holds_collections": N_(
         "It still holds %(count)s document collections: delete them or ask their owners first."
     ),

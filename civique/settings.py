@@ -311,6 +311,14 @@ class Settings(BaseSettings):
         "(bounds the memory spaCy needs).",
     )
 
+    # Register of AI-assisted outputs
+    register_export_max_rows: int = Field(
+        default=10_000,
+        ge=1,
+        description="Most entries in one export of the register (CSV or JSON); a larger "
+        "export is refused with a message asking to narrow the filters.",
+    )
+
     # Ops
     log_level: str = Field(default="INFO", description="Logging level.")
     log_json: bool = Field(default=True, description="Emit logs as JSON lines.")

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import pypdfium2
 import pytest
 from fastapi import FastAPI, Form
+from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -31,6 +32,7 @@ from civique.documents import service as documents
 from civique.documents.models import CollectionShare, Document, DocumentSection, DocumentVersion
 from civique.orgs.models import Team, TeamMember, Unit
 from civique.orgs.service import create_organisation
+from tests.governance.conftest import make_output
 from tests.helpers import Tenant, csrf_of, login, make_tenant
 
 
@@ -63,6 +65,7 @@ PARAM_KINDS = {
     "share_id": "share",
     "document_id": "document",
     "number": "version",
+    "output_id": "output",
 }
 NOT_IDS = {"model_id"}
 PERSONAL = {"conversation", "message", "token", "collection", "share", "document"}
@@ -133,7 +136,24 @@ ROUTES: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/documents/{document_id}/page.png"): {},
     ("GET", "/collections/{collection_id}/quality"): {},
     ("GET", "/api/v1/collections/{collection_id}/quality"): {},
+    # The register (data-protection officer): its filters name a unit and a user, which must be
+    # of the caller's organisation; on GET the form is sent as query parameters.
+    ("GET", "/register"): {"unit_id": Obj("unit"), "user_id": Obj("user")},
+    ("GET", "/register/export"): {"unit_id": Obj("unit"), "user_id": Obj("user"), "format": "csv"},
+    ("GET", "/register/{output_id}"): {},
+    ("GET", "/api/v1/register"): {"unit_id": Obj("unit"), "user_id": Obj("user")},
+    ("GET", "/api/v1/register/export"): {
+        "unit_id": Obj("unit"),
+        "user_id": Obj("user"),
+        "format": "json",
+    },
+    ("GET", "/api/v1/register/{output_id}"): {},
+    ("GET", "/audit"): {"actor_id": Obj("user")},
 }
+
+# Routes whose rightful caller has a role other than org admin (by path prefix); their attacker
+# from the other organisation has the same role, so only the organisation check can refuse.
+ROLE_OF_PATH = {"/register": "dpo", "/api/v1/register": "dpo"}
 
 # Routes with a path parameter that is not an object of an organisation.
 NOT_OBJECTS = {
@@ -188,10 +208,21 @@ def _app_routes(app: FastAPI) -> Iterator[tuple[str, str, APIRoute]]:
                     yield method, context.path, route
 
 
+def _param_names(dependant: Dependant) -> tuple[list[str], list[str]]:
+    """Path, and body or query, parameter names of a route and of its dependencies."""
+    path = [p.name for p in dependant.path_params]
+    others = [p.name for p in (*dependant.body_params, *dependant.query_params)]
+    for sub in dependant.dependencies:
+        sub_path, sub_others = _param_names(sub)
+        path += [n for n in sub_path if n not in path]
+        others += [n for n in sub_others if n not in others]
+    return path, others
+
+
 def _id_params(path: str, route: APIRoute) -> tuple[list[str], list[str]]:
-    """Path parameters, and form or query fields that look like object ids."""
-    path_params = [p.name for p in route.dependant.path_params]
-    others = [p.name for p in (*route.dependant.body_params, *route.dependant.query_params)]
+    """Path parameters, and form or query fields that look like object ids (also those read by
+    the route's dependencies, such as a filter object)."""
+    path_params, others = _param_names(route.dependant)
     return path_params, [n for n in others if n.endswith("_id") and n not in NOT_IDS]
 
 
@@ -265,6 +296,9 @@ class World:
             "unit": unit.id,
             "team": team.id,
             "org": tenant.org.id,
+            "output": make_output(
+                self.db, self.app.state.settings, tenant, f"Courrier {marker}", sources=()
+            ),
         }
 
     def _conversation(self, tenant: Tenant, marker: str) -> tuple[int, int]:
@@ -320,6 +354,8 @@ class World:
             return conv if kind == "conversation" else reply
         if kind == "version":
             return 1
+        if kind == "output":
+            return make_output(self.db, self.app.state.settings, self.a, f"Frais {n}")
         if kind == "document":
             owner = self.a.users["agent"]
             collection = documents.create_collection(self.db, owner, f"Docs {n}", "personal")
@@ -381,17 +417,14 @@ def _call(world: World, who: str, spec: RouteSpec, ids: dict[str, int]) -> Any:
     url = spec.path.format(
         **{name: ids[name] for name, _ in spec.slots if f"{{{name}}}" in spec.path}
     )
+    plain = {n: v for n, v in spec.form.items() if not isinstance(v, Upload)}
+    data = {n: str(ids[n]) if isinstance(v, Obj) else v for n, v in plain.items()}
     if spec.method == "GET":
-        return client.get(url, follow_redirects=False)
+        return client.get(url, params=data, follow_redirects=False)
     headers = {"x-csrf-token": csrf}  # what our pages' scripts send (the API wants it too)
     if spec.method == "DELETE":
         return client.delete(url, headers=headers, follow_redirects=False)
     files = {n: (v.name, v.content) for n, v in spec.form.items() if isinstance(v, Upload)}
-    data = {
-        name: str(ids[name]) if isinstance(value, Obj) else value
-        for name, value in spec.form.items()
-        if not isinstance(value, Upload)
-    }
     return client.post(
         url,
         data={"csrf_token": csrf, **data},
@@ -407,18 +440,24 @@ def _refused_anonymously(response: Any, path: str) -> bool:
     return response.status_code == 303 and response.headers["location"].startswith("/login")
 
 
+def _role(spec: RouteSpec) -> str:
+    """The role that may use the route in its own organisation."""
+    found = [role for prefix, role in ROLE_OF_PATH.items() if spec.path.startswith(prefix)]
+    return found[0] if found else "org_admin"
+
+
 def _attacks(world: World, spec: RouteSpec) -> Iterator[tuple[str, dict[str, int], str]]:
     """(who, ids, expectation) for every way this route must be refused."""
     victim = {name: world.objects["a"][kind] for name, kind in spec.slots}
     yield "anonymous", victim, "login"
-    # Another organisation's administrator: every mix of their own and the victim's ids.
+    # Another organisation's user of the same role: every mix of their own and the victim's ids.
     for choice in itertools.product("ab", repeat=len(spec.slots)):
         if "a" in choice:
             ids = {
                 name: world.objects[side][kind]
                 for (name, kind), side in zip(spec.slots, choice, strict=True)
             }
-            yield "b:org_admin", ids, "refused"
+            yield f"b:{_role(spec)}", ids, "refused"
     if spec.personal:
         yield "a:org_admin", victim, "refused"  # not the owner, even as an administrator
     elif not any(kind == "org" for _, kind in spec.slots):
@@ -428,7 +467,7 @@ def _attacks(world: World, spec: RouteSpec) -> Iterator[tuple[str, dict[str, int
 def _owner(spec: RouteSpec) -> str:
     if spec.personal:
         return "a:agent"
-    return "a:platform_admin" if any(k == "org" for _, k in spec.slots) else "a:org_admin"
+    return "a:platform_admin" if any(k == "org" for _, k in spec.slots) else f"a:{_role(spec)}"
 
 
 _hash_once = functools.cache(hash_password)
@@ -459,6 +498,10 @@ def test_no_route_lets_an_outsider_reach_or_change_an_object(world: World) -> No
     specs, problems = _specs(world.app)
     assert not problems, problems
     failures = []
+    # Log everyone in first: a login is written to the audit log, the attacks must write nothing.
+    for who in ("anonymous", "a:agent", "a:org_admin", "a:platform_admin", "a:dpo", "b:org_admin",
+                "b:dpo"):
+        world.client(who)
     before = world.snapshot()
     for spec in specs:
         for who, ids, expected in _attacks(world, spec):

@@ -262,9 +262,10 @@ async def _ground(
     question = next((m.content for m in reversed(messages) if m.role == "user"), "")
     template = grounded.PROMPT_TEMPLATE
     ctx = dataclasses.replace(ctx, prompt_template=template[0], prompt_template_version=template[1])
-    collections, passages = await grounded.prepare(
+    collections, passages, sources = await grounded.prepare(
         _gateway(request), request.app.state.sessions, user, ctx, question, collection_ids
     )
+    ctx = dataclasses.replace(ctx, sources=sources)
     prompt = grounded.build_prompt(passages, question)
     return _Grounding(ctx, question, collections, passages, prompt)
 

@@ -39,6 +39,7 @@ from civique.auth.roles import ALL_ROLES, Role
 from civique.auth.service import normalise_email
 from civique.db.base import utcnow
 from civique.errors import N_, UserError
+from civique.governance import audit
 from civique.orgs.models import Organisation
 from civique.settings import Settings
 from civique.textcheck import clean_text
@@ -184,6 +185,8 @@ def sign_in(session: Session, settings: Settings, claims: Mapping[str, Any]) -> 
         _follow_claims(settings, claims, user)
     user.last_login_at = utcnow()
     try:
+        session.flush()  # a new account needs its id for the audit log
+        audit.record(session, org.id, user, "auth.login", method="oidc")
         session.commit()
     except IntegrityError:
         # Two first logins at once: the other one created or linked the account.

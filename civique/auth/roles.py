@@ -33,6 +33,7 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "platform.manage_orgs": frozenset({Role.PLATFORM_ADMIN}),
     "outputs.validate": frozenset({Role.VALIDATOR, *_ADMINS}),
     "register.read": frozenset({Role.DPO}),
+    "audit.read": frozenset({Role.DPO, *_ADMINS}),
     "lab.lead": frozenset({Role.INNOVATION_LEAD, *_ADMINS}),
 }
 

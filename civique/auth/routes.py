@@ -19,6 +19,7 @@ from civique.web.deps import (
     optional_user,
     render,
     require,
+    session_user,
 )
 
 router = APIRouter()
@@ -78,8 +79,11 @@ def login(
 
 
 @router.post("/logout", dependencies=[Depends(check_csrf)])
-def logout(request: Request) -> Response:
-    """End the session."""
+def logout(request: Request, db: DB) -> Response:
+    """End the session (noted in the audit log)."""
+    user = session_user(request, db)
+    if user is not None:
+        service.record_logout(db, user)
     lang = request.session.get("lang")
     request.session.clear()
     if lang:

@@ -15,6 +15,7 @@ from civique.auth.passwords import hash_password, verify_password
 from civique.auth.roles import ALL_ROLES, Role
 from civique.db.base import as_utc, utcnow
 from civique.errors import NotFound, UserError
+from civique.governance import audit
 from civique.orgs.models import Organisation, Unit
 from civique.settings import Settings
 from civique.textcheck import clean_text
@@ -70,12 +71,30 @@ def authenticate(
     valid = verify_password(user.password_hash if user else None, password)
     if not (valid and user and user.active and org_active):
         session.add(LoginFailure(email=email, client=client[:64], at=utcnow()))
+        if user is not None:  # an unknown address belongs to no organisation's log
+            reason = "password" if not valid else "inactive" if not user.active else "suspended"
+            audit.record(
+                session,
+                user.org_id,
+                None,
+                "auth.login_failed",
+                target=audit.user_target(user),
+                reason=reason,
+                client=client[:64],
+            )
         session.commit()
         raise UserError("login_failed", 401)
     session.execute(delete(LoginFailure).where(LoginFailure.email == email))
     user.last_login_at = utcnow()
+    audit.record(session, user.org_id, user, "auth.login", method="password", client=client[:64])
     session.commit()
     return user
+
+
+def record_logout(session: Session, user: User) -> None:
+    """Note in the audit log that the user ended their session."""
+    audit.record(session, user.org_id, user, "auth.logout")
+    session.commit()
 
 
 def create_api_token(session: Session, user: User, name: str) -> tuple[ApiToken, str]:
@@ -86,6 +105,9 @@ def create_api_token(session: Session, user: User, name: str) -> tuple[ApiToken,
     clear = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user_id=user.id, name=name, prefix=clear[:10], token_hash=sha256_hex(clear))
     session.add(token)
+    session.flush()
+    target = audit.target("token", token.id, name)
+    audit.record(session, user.org_id, user, "auth.token_created", target=target)
     session.commit()
     return token, clear
 
@@ -101,7 +123,10 @@ def revoke_api_token(session: Session, user: User, token_id: int) -> None:
     token = session.get(ApiToken, token_id)
     if token is None or token.user_id != user.id:
         raise NotFound()
-    token.revoked_at = token.revoked_at or utcnow()
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        target = audit.target("token", token.id, token.name)
+        audit.record(session, user.org_id, user, "auth.token_revoked", target=target)
     session.commit()
 
 
@@ -163,6 +188,7 @@ def use_link(session: Session, settings: Settings, clear: str, password: str, co
     user.password_hash = hash_password(password)
     user.session_epoch += 1
     link.used_at = utcnow()
+    audit.record(session, user.org_id, user, "auth.password_set", purpose=link.purpose)
     session.commit()
     return user
 

@@ -14,11 +14,12 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from civique.auth.models import User
 from civique.documents.index import fold, query_terms
-from civique.documents.models import CitationUse, UnansweredQuestion
+from civique.documents.models import CitationUse, DocumentVersion, UnansweredQuestion
 from civique.documents.search import QUERY_LIMIT, Hit, search
 from civique.documents.service import readable_collection
 from civique.errors import NotFound
@@ -183,6 +184,26 @@ async def retrieve(
         rerank_candidates=settings.documents_rerank_candidates,
     )
     return [Passage(n, hit, *excerpt_bounds(hit.text, question)) for n, hit in enumerate(hits, 1)]
+
+
+def sources_of(session: Session, passages: list[Passage]) -> tuple[dict[str, Any], ...]:
+    """The passages given to the model as the register records them (document, version, page)."""
+    ids = {p.hit.version_id for p in passages}
+    stmt = select(DocumentVersion.id, DocumentVersion.number).where(DocumentVersion.id.in_(ids))
+    numbers = {i: n for i, n in session.execute(stmt)} if ids else {}
+    return tuple(
+        {
+            "n": p.number,
+            "document_id": p.hit.document_id,
+            "title": p.hit.title,
+            "version_id": p.hit.version_id,
+            "version": numbers.get(p.hit.version_id),
+            "page": p.hit.page,
+            "section": p.hit.label,
+            "chunk_id": p.hit.chunk_id,
+        }
+        for p in passages
+    )
 
 
 def neutralise(text: str) -> str:
@@ -495,12 +516,13 @@ async def prepare(
     ctx: CallContext,
     question: str,
     collection_ids: list[int],
-) -> tuple[list[int], list[Passage]]:
-    """Check the collections (NotFound if one is not readable) and retrieve the passages."""
+) -> tuple[list[int], list[Passage], tuple[dict[str, Any], ...]]:
+    """Check the collections (NotFound if one is not readable), retrieve the passages and
+    describe them for the register."""
     with sessions() as session:
         collections = checked_collections(session, user, collection_ids)
         passages = await retrieve(gateway, session, user, ctx, question[:QUERY_LIMIT], collections)
-    return collections, passages
+        return collections, passages, sources_of(session, passages)
 
 
 def finalise(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import re
 import time
 from collections.abc import AsyncIterator
@@ -307,9 +308,10 @@ class ChatStreamer:
         return StreamEvent("done", result.text, code=status, citations=citations, flags=flags)
 
     async def _retrieve(self, user: User, job: _Job) -> list[grounded.Passage]:
-        """The passages of a grounded reply (the search embeds the question via the gateway)."""
+        """The passages of a grounded reply (the search embeds the question via the gateway);
+        the call context then names them as the sources the register records."""
         with self._sessions() as session:
-            return await grounded.retrieve(
+            passages = await grounded.retrieve(
                 self._gateway,
                 session,
                 user,
@@ -317,6 +319,8 @@ class ChatStreamer:
                 job.question[:QUERY_LIMIT],
                 job.collections or [],
             )
+            job.ctx = dataclasses.replace(job.ctx, sources=grounded.sources_of(session, passages))
+            return passages
 
     def _prepare(self, user: User, message_id: int, org_name: str) -> StreamEvent | _Job:
         with self._sessions() as session:

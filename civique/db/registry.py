@@ -4,7 +4,16 @@ from civique.auth import models as auth_models
 from civique.chat import models as chat_models
 from civique.db.base import Base
 from civique.documents import models as document_models
+from civique.governance import models as governance_models
 from civique.llm import models as llm_models
 from civique.orgs import models as org_models
 
-__all__ = ["Base", "auth_models", "chat_models", "document_models", "llm_models", "org_models"]
+__all__ = [
+    "Base",
+    "auth_models",
+    "chat_models",
+    "document_models",
+    "governance_models",
+    "llm_models",
+    "org_models",
+]

@@ -1,2 +1,1 @@
-"""Governance: personal-data detection (pii), and later the vault, register, validation and
-retention (DESIGN.md §3)."""
+"""Governance: personal data, vault, register, validation, retention, rights (DESIGN.md §3)."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text
+from typing import Any
+
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from civique.db.base import Base, Timestamped
@@ -34,9 +36,10 @@ class ModelCall(Timestamped, Base):
 
 
 class OutputRecord(Timestamped, Base):
-    """An AI-assisted output: the seed of the governance register (issue 5 extends it)."""
+    """An AI-assisted output; its history is in the register (`governance/register.py`)."""
 
     __tablename__ = "output_records"
+    __table_args__ = (Index("ix_output_records_org_created", "org_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     org_id: Mapped[int] = mapped_column(
@@ -54,3 +57,14 @@ class OutputRecord(Timestamped, Base):
     input: Mapped[list[dict[str, str]]] = mapped_column(JSON)
     output: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16))
+    # The user's unit when the output was made (the user may move later).
+    unit_id: Mapped[int | None] = mapped_column(
+        ForeignKey("units.id", ondelete="SET NULL"), default=None
+    )
+    # not_required | pending | approved | rejected: the validation workflow sets it.
+    validation: Mapped[str] = mapped_column(
+        String(16), default="not_required", server_default="not_required"
+    )
+    # Passages given to the model: document id, title, version, page (see CallContext.sources).
+    sources: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=None)
+    final_text: Mapped[str | None] = mapped_column(Text, default=None)

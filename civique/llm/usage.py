@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session
 
+from civique.governance.register import record_created
 from civique.llm.models import ModelCall, OutputRecord
 from civique.llm.types import ChatMessage, ModelInfo
 from civique.settings import Settings
@@ -23,6 +25,8 @@ class CallContext:
     classification: str = "internal"
     prompt_template: str = "chat.free"
     prompt_template_version: str = "1"
+    # Passages given to the model (grounded answers): document id, title, version, page.
+    sources: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass
@@ -57,7 +61,8 @@ def record_call(
     messages: list[ChatMessage] | None = None,
     output: str | None = None,
 ) -> tuple[int, int | None]:
-    """Write the usage row, and the output record when text was produced; commit both at once."""
+    """Write the usage row, and for produced text the output record and its register entry;
+    commit them at once (no output without its register entry)."""
     call = ModelCall(
         org_id=ctx.org_id,
         user_id=ctx.user_id,
@@ -89,9 +94,11 @@ def record_call(
             input=[{"role": m.role, "content": m.content} for m in messages],
             output=output,
             status=outcome.status,
+            sources=list(ctx.sources) or None,
         )
         session.add(record)
         session.flush()
+        record_created(session, record, ctx.channel, ctx.classification)
         output_id = record.id
     session.commit()
     return call.id, output_id

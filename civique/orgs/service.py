@@ -13,6 +13,7 @@ from civique.auth.roles import ALL_ROLES, Role, can
 from civique.auth.service import active_admins, create_user, issue_link, normalise_email
 from civique.documents.models import Collection
 from civique.errors import Forbidden, NotFound, UserError
+from civique.governance import audit
 from civique.llm.types import ModelInfo
 from civique.orgs.models import Organisation, OrgModel, Team, TeamMember, Unit
 from civique.settings import Settings
@@ -80,6 +81,15 @@ def change_role(session: Session, actor: User, user_id: int, role: str) -> User:
         and active_admins(session, user.org_id) <= 1
     ):
         raise UserError("last_admin")
+    if user.role != role:
+        audit.record(
+            session,
+            actor.org_id,
+            actor,
+            "user.role_changed",
+            target=audit.user_target(user),
+            changes={"role": [user.role, role]},
+        )
     user.role = role
     user.session_epoch += 1
     session.commit()
@@ -94,6 +104,9 @@ def set_active(session: Session, actor: User, user_id: int, active: bool) -> Use
         raise UserError("self_change")
     if not active and user.role == Role.ORG_ADMIN and active_admins(session, user.org_id) <= 1:
         raise UserError("last_admin")
+    if user.active != active:
+        action = "user.reactivated" if active else "user.deactivated"
+        audit.record(session, actor.org_id, actor, action, target=audit.user_target(user))
     user.active = active
     user.session_epoch += 1
     session.commit()
@@ -104,8 +117,17 @@ def set_unit(session: Session, actor: User, user_id: int, unit_id: int | None) -
     """Move a user to another unit of the same organisation."""
     _require(actor, "org.manage_users")
     user = org_user(session, actor, user_id)
-    if unit_id is not None:
-        org_unit(session, actor, unit_id)
+    new = org_unit(session, actor, unit_id) if unit_id is not None else None
+    if user.unit_id != unit_id:
+        old = session.get(Unit, user.unit_id) if user.unit_id is not None else None
+        audit.record(
+            session,
+            actor.org_id,
+            actor,
+            "user.unit_changed",
+            target=audit.user_target(user),
+            changes={"unit": [old.name if old else None, new.name if new else None]},
+        )
     user.unit_id = unit_id
     session.commit()
     return user
@@ -138,6 +160,9 @@ def create_unit(session: Session, actor: User, name: str) -> Unit:
     _require(actor, "org.manage")
     unit = Unit(org_id=actor.org_id, name=_unique_name(session, Unit, actor.org_id, name))
     session.add(unit)
+    session.flush()
+    target = audit.target("unit", unit.id, unit.name)
+    audit.record(session, actor.org_id, actor, "unit.created", target=target)
     session.commit()
     return unit
 
@@ -147,6 +172,8 @@ def delete_unit(session: Session, actor: User, unit_id: int) -> None:
     _require(actor, "org.manage")
     unit = org_unit(session, actor, unit_id)
     _refuse_if_collections(session, Collection.unit_id == unit.id)
+    target = audit.target("unit", unit.id, unit.name)
+    audit.record(session, actor.org_id, actor, "unit.deleted", target=target)
     session.delete(unit)
     session.commit()
 
@@ -175,6 +202,9 @@ def create_team(session: Session, actor: User, name: str, unit_id: int | None = 
         org_id=actor.org_id, unit_id=unit_id, name=_unique_name(session, Team, actor.org_id, name)
     )
     session.add(team)
+    session.flush()
+    target = audit.target("team", team.id, team.name)
+    audit.record(session, actor.org_id, actor, "team.created", target=target)
     session.commit()
     return team
 
@@ -184,6 +214,8 @@ def delete_team(session: Session, actor: User, team_id: int) -> None:
     _require(actor, "org.manage")
     team = org_team(session, actor, team_id)
     _refuse_if_collections(session, Collection.team_id == team.id)
+    target = audit.target("team", team.id, team.name)
+    audit.record(session, actor.org_id, actor, "team.deleted", target=target)
     session.delete(team)
     session.commit()
 
@@ -242,6 +274,7 @@ def set_org_model(
     row = session.scalar(
         select(OrgModel).where(OrgModel.org_id == actor.org_id, OrgModel.model_id == model_id)
     )
+    before = _rule(row) if row is not None else {}
     if row is None:
         row = OrgModel(org_id=actor.org_id, model_id=model_id)
         session.add(row)
@@ -249,8 +282,17 @@ def set_org_model(
         for other in list_org_models(session, actor):
             other.is_default = False
     row.enabled, row.roles, row.is_default = enabled, sorted(set(roles)), is_default and enabled
+    changed = audit.changes(before, _rule(row))
+    if changed:
+        target = audit.target("model", model_id, model_id)
+        audit.record(session, actor.org_id, actor, "model.changed", target=target, changes=changed)
     session.commit()
     return row
+
+
+def _rule(row: OrgModel) -> dict[str, object]:
+    """What the audit log compares of a model rule."""
+    return {"enabled": bool(row.enabled), "roles": list(row.roles or []), "default": row.is_default}
 
 
 def update_branding(
@@ -265,9 +307,16 @@ def update_branding(
     if not _COLOUR.match(colour):
         raise UserError("colour_invalid")
     mime = logo_mime(logo, max_logo) if logo else None
+    changed = audit.changes(
+        {"name": org.name, "colour": org.colour}, {"name": name, "colour": colour.lower()}
+    )
+    if logo and mime:
+        changed["logo"] = [org.logo_mime, mime]
     org.name, org.colour = name, colour.lower()
     if logo and mime:
         org.logo_mime, org.logo = mime, logo
+    if changed:
+        audit.record(session, org.id, actor, "org.branding", changes=changed)
     session.commit()
     return org
 
@@ -306,6 +355,8 @@ def create_organisation(
     session.flush()
     for index, model_id in enumerate(default_models):
         session.add(OrgModel(org_id=org.id, model_id=model_id, roles=[], is_default=index == 0))
+    target = audit.target("org", org.id, org.name)
+    audit.record(session, org.id, actor, "org.created", target=target, models=default_models)
     session.commit()
     return org
 
@@ -320,6 +371,10 @@ def set_organisation_active(
         raise NotFound()
     if org.id == actor.org_id and not active:
         raise UserError("self_change")
+    if org.active != active:
+        # In the organisation's own log: its administrators see who suspended it.
+        action = "org.restored" if active else "org.suspended"
+        audit.record(session, org.id, actor, action, target=audit.target("org", org.id, org.name))
     org.active = active
     session.commit()
     return org
@@ -342,7 +397,14 @@ def invite_user(
     if unit_id is not None:
         org_unit(session, actor, unit_id)
     user = create_user(session, actor.org_id, email, name, role, unit_id)
+    _record_invitation(session, actor, user)
     return user, issue_link(session, settings, user, "invite", actor)
+
+
+def _record_invitation(session: Session, actor: User, user: User) -> None:
+    """Note a new account in its organisation's log (the link itself is never logged)."""
+    target = audit.user_target(user)
+    audit.record(session, user.org_id, actor, "user.invited", target=target, role=user.role)
 
 
 def reset_link(session: Session, settings: Settings, actor: User, user_id: int) -> str:
@@ -351,6 +413,7 @@ def reset_link(session: Session, settings: Settings, actor: User, user_id: int) 
     user = _managed_user(session, actor, user_id)
     if not user.active:
         raise UserError("account_inactive", 409)
+    audit.record(session, actor.org_id, actor, "user.reset_link", target=audit.user_target(user))
     return issue_link(session, settings, user, "reset", actor)
 
 
@@ -407,6 +470,7 @@ def create_organisation_with_admin(
         raise UserError("email_taken", 409)
     created = create_organisation(session, actor, slug, org_name, default_models)
     user = create_user(session, created.id, email, admin_name, Role.ORG_ADMIN)
+    _record_invitation(session, actor, user)
     return created, issue_link(session, settings, user, "invite", actor)
 
 
