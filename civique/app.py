@@ -63,13 +63,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await asyncio.to_thread(gateway.check_vault)  # a wrong key stops the start here
         consumer = start_in_process(jobs.queue) if settings.jobs_in_process else None
+        detecting = asyncio.create_task(asyncio.to_thread(gateway.prepare_privacy))
         warming = None
         if settings.embedded_enabled and settings.embedded_warm_up:
             warming = asyncio.create_task(grounded.warm_up(gateway))
         yield
-        if warming is not None and not warming.done():
-            warming.cancel()
+        for task in (warming, detecting):
+            if task is not None and not task.done():
+                task.cancel()
         if consumer is not None:
             consumer.stop()  # an ingestion cut short resumes from its lease at next start
         engine.dispose()

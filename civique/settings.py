@@ -319,6 +319,14 @@ class Settings(BaseSettings):
         "export is refused with a message asking to narrow the filters.",
     )
 
+    # Re-identification vault
+    vault_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Fernet keys of the re-identification vault, comma-separated: the first "
+        "encrypts, all decrypt (rotation: put the new key first, then run `civique vault "
+        "rotate`). Empty: derived from `CIVIQUE_SECRET_KEY` (refused in production).",
+    )
+
     # Ops
     log_level: str = Field(default="INFO", description="Logging level.")
     log_json: bool = Field(default=True, description="Emit logs as JSON lines.")
@@ -346,6 +354,13 @@ class Settings(BaseSettings):
                              f"or more: {wrong}")
         return value
 
+    @field_validator("vault_keys", mode="before")
+    @classmethod
+    def _parse_keys(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [key.strip() for key in value.split(",") if key.strip()]
+        return value
+
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
         if self.environment == "production":
@@ -353,6 +368,11 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "CIVIQUE_SECRET_KEY must be set to a random value of 32+ characters "
                     "in production"
+                )
+            if not self.vault_keys:
+                raise ValueError(
+                    "CIVIQUE_VAULT_KEYS must be set in production (make a key with "
+                    "`civique vault new-key`)"
                 )
             self.secure_cookies = True
         return self

@@ -24,7 +24,8 @@ def test_every_setting_is_documented() -> None:
 def test_production_refuses_default_secret() -> None:
     with pytest.raises(ValidationError, match="CIVIQUE_SECRET_KEY"):
         Settings(_env_file=None, environment="production")  # type: ignore[call-arg]
-    ok = Settings(_env_file=None, environment="production", secret_key="x" * 40)  # type: ignore[call-arg]
+    key = "qUwgLwB6yJ9mH0N6xkQm0h3m5wPZzJ1bXbyGWmR0cHk="
+    ok = Settings(_env_file=None, environment="production", secret_key="x" * 40, vault_keys=[key])  # type: ignore[call-arg]
     assert ok.secure_cookies is True
 
 

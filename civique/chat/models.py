@@ -47,3 +47,7 @@ class Message(Timestamped, Base):
     citations: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=None)
     # Grounded questions: the collections asked and what verification found (flags, not found).
     grounding: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # A question: the agent's corrections to the masking ({"keep": [...], "extra": [...]}).
+    masking: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # A reply: what was masked before the model saw the conversation (no values).
+    privacy: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)

@@ -5,6 +5,7 @@ from civique.chat import models as chat_models
 from civique.db.base import Base
 from civique.documents import models as document_models
 from civique.governance import models as governance_models
+from civique.governance import vault as vault_models
 from civique.llm import models as llm_models
 from civique.orgs import models as org_models
 
@@ -16,4 +17,5 @@ __all__ = [
     "governance_models",
     "llm_models",
     "org_models",
+    "vault_models",
 ]

@@ -1,6 +1,10 @@
-"""The only way to call a model: permission → classification → call → usage and output record.
+"""The only way to call a model: permission → classification → pseudonymisation → call →
+restoration → usage and output record.
 
-Governance work (issue 5) adds pseudonymisation and restoration between the checks and the call.
+A chat model not cleared for personal data (its ceiling below `personal`) never receives the
+personal data found in the messages: they are replaced by the scope's placeholders
+(`governance/pseudonymise.py`), the answer is restored as it streams, and the records keep the
+pseudonymised text, which is what the model saw.
 """
 
 from __future__ import annotations
@@ -9,13 +13,18 @@ import asyncio
 import contextlib
 import logging
 import time
+import uuid
 from collections.abc import AsyncGenerator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import anyio
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
+from civique.governance.pseudonymise import Masked, Masking, Pseudonymiser, StreamRestorer
+from civique.governance.vault import Vault
 from civique.llm.registry import ProviderRegistry, UnknownModel
 from civique.llm.types import (
     CancelToken,
@@ -63,6 +72,21 @@ class Completed:
     tokens_out: int
     error: str | None = None
     finish_reason: str = "stop"
+    privacy: dict[str, Any] | None = None  # what was masked, or why nothing was
+
+
+@dataclass(frozen=True)
+class Privacy:
+    """Where a call's placeholders live (a conversation, or one request) and the agent's
+    corrections to the detection."""
+
+    scope: str
+    masking: Masking = field(default_factory=Masking)
+
+
+def cleared_for_personal_data(info: ModelInfo) -> bool:
+    """True when the model may receive personal data as it is."""
+    return _rank(info.classification_ceiling) >= _rank("personal")
 
 
 class Gateway:
@@ -74,6 +98,7 @@ class Gateway:
         self.registry = registry
         self._sessions = sessions
         self._settings = settings
+        self.vault = Vault(settings)
 
     @property
     def settings(self) -> Settings:
@@ -116,26 +141,37 @@ class Gateway:
         messages: list[ChatMessage],
         params: ChatParams | None = None,
         cancel: CancelToken | None = None,
+        privacy: Privacy | None = None,
     ) -> AsyncGenerator[Delta | Queued | Completed, None]:
-        """Stream a chat answer; always ends with `Completed` (also on error or stop)."""
+        """Stream a chat answer; always ends with `Completed` (also on error or stop).
+
+        Personal data is masked first when the model is not cleared for it (`privacy` names
+        the placeholders' scope; without it, the call is its own scope)."""
         params = params or ChatParams()
         cancel = cancel or CancelToken()
         info = await asyncio.to_thread(self._authorise, ctx, model_id, "chat")
+        masked = await asyncio.to_thread(self._mask, ctx, info, messages, privacy)
+        sent = masked.messages if masked else messages
+        restorer = StreamRestorer(masked.values) if masked else None
         provider, native = self.registry.provider_for(model_id)
         parts: list[str] = []
+        shown: list[str] = []
         outcome = CallOutcome(status="ok")
         started = time.perf_counter()
         usage: Usage | None = None
         try:
             async with contextlib.aclosing(
-                provider.stream_chat(native, messages, params, cancel)
+                provider.stream_chat(native, sent, params, cancel)
             ) as stream:
                 async for event in stream:
                     if isinstance(event, Delta):
                         if outcome.first_token_ms is None:
                             outcome.first_token_ms = _ms_since(started)
                         parts.append(event.text)
-                        yield event
+                        text = restorer.feed(event.text) if restorer else event.text
+                        if text:
+                            shown.append(text)
+                            yield Delta(text)
                     elif isinstance(event, Queued):
                         yield event
                     elif isinstance(event, Usage):
@@ -146,11 +182,55 @@ class Gateway:
             cancel.cancel()
             outcome.status = "stopped"
             with anyio.CancelScope(shield=True):  # the caller left: still write the records
-                await self._finish(ctx, info, messages, parts, outcome, usage, started)
+                await self._finish(ctx, info, sent, parts, outcome, usage, started, masked)
             raise
+        if restorer is not None and (tail := restorer.flush()):
+            shown.append(tail)
+            yield Delta(tail)
         if cancel.cancelled and outcome.status == "ok":
             outcome.status = "stopped"
-        yield await self._finish(ctx, info, messages, parts, outcome, usage, started)
+        done = await self._finish(ctx, info, sent, parts, outcome, usage, started, masked)
+        done.text = "".join(shown)
+        yield done
+
+    def check_vault(self) -> None:
+        """Refuse to start when the vault's keys cannot read its entries (VaultKeyError)."""
+        with self._sessions() as session:
+            try:
+                self.vault.check(session)
+            except (OperationalError, ProgrammingError):  # not migrated yet: nothing to read
+                session.rollback()
+
+    def prepare_privacy(self) -> bool:
+        """Load the personal-data detector ahead of the first call that needs it (spaCy takes
+        seconds to load); True when some chat model is not cleared for personal data."""
+        if all(cleared_for_personal_data(m) for m in self.registry.models() if m.kind == "chat"):
+            return False
+        from civique.governance.pii import get_detector
+
+        get_detector(self._settings).load()
+        return True
+
+    def _mask(
+        self,
+        ctx: CallContext,
+        info: ModelInfo,
+        messages: list[ChatMessage],
+        privacy: Privacy | None,
+    ) -> Masked | None:
+        """The messages with personal data replaced, or None when the model is cleared."""
+        if cleared_for_personal_data(info):
+            return None
+        from civique.governance.pii import get_detector  # loads spaCy on first use only
+
+        detector = get_detector(self._settings)
+        scope = privacy.scope if privacy else f"request:{uuid.uuid4().hex}"
+        masking = privacy.masking if privacy else Masking()
+        with self._sessions() as session:
+            pseudonymiser = Pseudonymiser(self.vault, session, ctx.org_id, scope)
+            masked = pseudonymiser.mask(messages, detector.detect, masking)
+            session.commit()
+        return masked
 
     async def _finish(
         self,
@@ -161,14 +241,18 @@ class Gateway:
         outcome: CallOutcome,
         usage: Usage | None,
         started: float,
+        masked: Masked | None = None,
     ) -> Completed:
         text = "".join(parts)
         outcome.latency_ms = _ms_since(started)
         outcome.tokens_in = usage.tokens_in if usage else 0
         outcome.tokens_out = usage.tokens_out if usage else len(parts)
         output = text if outcome.status != "error" else None
+        privacy: dict[str, Any] = (
+            {**masked.summary(), "cleared": False} if masked else {"masked": 0, "cleared": True}
+        )
         call_id, output_id = await asyncio.to_thread(
-            self._record, ctx, info, "chat", outcome, messages, output
+            self._record, ctx, info, "chat", outcome, messages, output, privacy
         )
         return Completed(
             text,
@@ -179,6 +263,7 @@ class Gateway:
             outcome.tokens_out,
             outcome.error,
             usage.finish_reason if usage else "stop",
+            privacy,
         )
 
     async def embed(
@@ -307,9 +392,12 @@ class Gateway:
         outcome: CallOutcome,
         messages: list[ChatMessage] | None,
         output: str | None,
+        privacy: dict[str, Any] | None = None,
     ) -> tuple[int, int | None]:
         with self._sessions() as session:
-            return record_call(session, self._settings, ctx, info, kind, outcome, messages, output)
+            return record_call(
+                session, self._settings, ctx, info, kind, outcome, messages, output, privacy
+            )
 
 
 def _rank(classification: str) -> int:

@@ -68,3 +68,7 @@ class OutputRecord(Timestamped, Base):
     # Passages given to the model: document id, title, version, page (see CallContext.sources).
     sources: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=None)
     final_text: Mapped[str | None] = mapped_column(Text, default=None)
+    # What was masked before the model saw the input (counts per kind, placeholders), or that
+    # the model was cleared for personal data; the values are in the vault under `vault_scope`.
+    privacy: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    vault_scope: Mapped[str | None] = mapped_column(String(80), default=None, index=True)

@@ -60,6 +60,7 @@ def record_call(
     outcome: CallOutcome,
     messages: list[ChatMessage] | None = None,
     output: str | None = None,
+    privacy: dict[str, Any] | None = None,
 ) -> tuple[int, int | None]:
     """Write the usage row, and for produced text the output record and its register entry;
     commit them at once (no output without its register entry)."""
@@ -95,6 +96,8 @@ def record_call(
             output=output,
             status=outcome.status,
             sources=list(ctx.sources) or None,
+            privacy=privacy,
+            vault_scope=str(privacy["scope"]) if privacy and privacy.get("scope") else None,
         )
         session.add(record)
         session.flush()
