@@ -35,6 +35,13 @@ def main(argv: list[str] | None = None) -> int:
         "reindex", help="embed every document again (after changing the embedding model)"
     )
     _audit_parser(commands)
+    vault = commands.add_parser("vault", help="keys of the re-identification vault")
+    vault_actions = vault.add_subparsers(dest="vault_command", required=True)
+    vault_actions.add_parser("new-key", help="print a new key for CIVIQUE_VAULT_KEYS")
+    vault_actions.add_parser("check", help="check that the keys read the vault's entries")
+    vault_actions.add_parser(
+        "rotate", help="re-encrypt every entry under the first key of CIVIQUE_VAULT_KEYS"
+    )
     bench = commands.add_parser("bench", help="run the benchmarks (from the repository)")
     bench.add_argument("bench_args", nargs=argparse.REMAINDER, help="passed to `python -m bench`")
     args = parser.parse_args(argv)
@@ -48,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         "prepare-models": _prepare_models,
         "reindex": _reindex,
         "audit": _audit,
+        "vault": _vault,
         "bench": _bench,
     }[args.command]
     try:
@@ -92,6 +100,33 @@ def _audit(settings: Settings, args: argparse.Namespace) -> int:
         engine.dispose()
     print("\n".join(lines))
     return 0 if ok else 1
+
+
+def _vault(settings: Settings, args: argparse.Namespace) -> int:
+    from civique.db.engine import make_engine, make_session_factory
+    from civique.db.migrate import upgrade
+    from civique.governance.vault import Vault, VaultKeyError, new_key
+
+    if args.vault_command == "new-key":
+        print(new_key())
+        return 0
+    try:
+        vault = Vault(settings)
+        upgrade(settings)
+        engine = make_engine(settings.sqlalchemy_url)
+        try:
+            with make_session_factory(engine)() as session:
+                vault.check(session)
+                if args.vault_command == "rotate":
+                    print(f"{vault.rotate(session)} entries re-encrypted under the first key")
+                else:
+                    print("the vault keys read the vault's entries")
+        finally:
+            engine.dispose()
+    except VaultKeyError as exc:
+        print(f"civique vault: {exc}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:

@@ -105,3 +105,37 @@ def test_prepare_models_reports_a_verified_file(tmp_path: Path, embedded_model_f
         check=False,
     )
     assert result.returncode == 0 and "sha256 verified" in result.stdout
+
+
+def test_vault_keys_check_and_rotation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from civique.governance.vault import Vault
+    from civique.settings import Settings
+
+    old = _civique(tmp_path, "vault", "new-key").stdout.strip()
+    new = _civique(tmp_path, "vault", "new-key").stdout.strip()
+    assert old != new and len(old) == 44
+    assert _civique(tmp_path, "migrate").returncode == 0
+    settings = Settings(_env_file=None, data_dir=tmp_path, vault_keys=[old])  # type: ignore[call-arg]
+    engine = make_engine(settings.sqlalchemy_url)
+    with make_session_factory(engine)() as session:
+        session.add(Organisation(slug="ville", name="Ville"))
+        session.commit()
+        org_id = session.scalars(select(Organisation.id)).one()
+        Vault(settings).add(session, org_id, "c:1", "[PERSONNE_1]", "PERSONNE", "Anne Roux")
+        session.commit()
+    engine.dispose()
+    monkeypatch.setenv("CIVIQUE_VAULT_KEYS", old)
+    assert _civique(tmp_path, "vault", "check").returncode == 0
+    monkeypatch.setenv("CIVIQUE_VAULT_KEYS", new)
+    wrong = _civique(tmp_path, "vault", "check")
+    assert wrong.returncode == 2 and "cannot decrypt" in wrong.stderr
+    monkeypatch.setenv("CIVIQUE_VAULT_KEYS", f"{new},{old}")
+    rotated = _civique(tmp_path, "vault", "rotate")
+    assert rotated.returncode == 0 and "1 entries" in rotated.stdout, rotated.stderr
+    monkeypatch.setenv("CIVIQUE_VAULT_KEYS", new)
+    assert _civique(tmp_path, "vault", "check").returncode == 0
+    monkeypatch.setenv("CIVIQUE_VAULT_KEYS", "pas-une-cle")
+    bad = _civique(tmp_path, "vault", "check")
+    assert bad.returncode == 2 and "not a Fernet key" in bad.stderr
