@@ -21,6 +21,7 @@ from civique.api.routes import router as api_router
 from civique.auth.oidc_routes import oidc_routers
 from civique.auth.routes import router as auth_router
 from civique.chat import grounded
+from civique.chat.privacy_routes import router as chat_privacy_router
 from civique.chat.routes import router as chat_router
 from civique.chat.service import ChatStreamer
 from civique.db.engine import make_engine, make_session_factory
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ops_router,
         auth_router,
         chat_router,
+        chat_privacy_router,
         documents_router,
         viewer_router,
         document_files_router,

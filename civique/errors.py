@@ -57,6 +57,12 @@ MESSAGES: dict[str, str] = {
         "(for example by date)."
     ),
     "audit_bad_action": N_("Unknown action."),
+    "masking_too_many": N_("At most %(limit)s corrections of the masking per message."),
+    "masking_too_long": N_("A text to mask or keep has at most %(limit)s characters."),
+    "privacy_unavailable": N_(
+        "Personal data cannot be checked right now, so nothing was sent to this model. "
+        "Try again, or choose a model cleared for personal data."
+    ),
     "audit_expect_needs_org": N_("A noted head belongs to one organisation: give --org too."),
     "holds_collections": N_(
         "It still holds %(count)s document collections: delete them or ask their owners first."

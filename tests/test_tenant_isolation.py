@@ -78,6 +78,7 @@ ROUTES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/chat/{conversation_id}/messages"): {"text": "Intrusion ?", "model_id": "fake/echo"},
     ("POST", "/chat/{conversation_id}/rename"): {"title": "Renommée par un intrus"},
     ("POST", "/chat/{conversation_id}/delete"): {},
+    ("POST", "/chat/{conversation_id}/privacy"): {"text": "Jean Dupont", "model_id": "fake/echo"},
     ("POST", "/chat/messages/{message_id}/regenerate"): {},
     ("POST", "/chat/messages/{message_id}/stop"): {},
     ("GET", "/chat/messages/{message_id}/stream"): {},

@@ -10,11 +10,11 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 
 from civique.auth.models import User
-from civique.chat import service
+from civique.chat import privacy_routes, service
 from civique.documents.service import list_collections
 from civique.errors import MESSAGES, UserError
 from civique.i18n import gettext
-from civique.llm.gateway import Gateway
+from civique.llm.gateway import Gateway, cleared_for_personal_data
 from civique.llm.types import ModelInfo
 from civique.orgs.models import Organisation
 from civique.web.deps import DB, AppSettings, check_csrf, error_message, render, require
@@ -78,6 +78,7 @@ def conversation_page(request: Request, user: ChatUser, db: DB, conversation_id:
         collections=list_collections(db, user),
         selected=service.last_collections(messages),
         models=_models(request, db, user),
+        cleared={m.id for m in _models(request, db, user) if cleared_for_personal_data(m)},
         conversations=service.list_conversations(db, user),
         error_messages={
             code: gettext(MESSAGES[code])
@@ -96,11 +97,18 @@ def post_message(
     text: Annotated[str, Form()] = "",
     model_id: Annotated[str, Form(max_length=200)] = "",
     collections: Annotated[list[int] | None, Form()] = None,
+    keep: Annotated[list[str] | None, Form()] = None,
+    extra: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
-    """Store the question and a pending reply; the browser then opens the stream."""
+    """Store the question and a pending reply; the browser then opens the stream.
+
+    `keep` and `extra`: the agent's corrections in the masking preview."""
     conv = service.get_conversation(db, user, conversation_id)
     model = _pick_model(request, db, user, model_id or conv.model_id)
-    question, reply = service.post_message(db, settings, user, conv, text, model, collections)
+    masking = privacy_routes.masking_from(keep, extra)
+    question, reply = service.post_message(
+        db, settings, user, conv, text, model, collections, masking
+    )
     if "application/json" not in request.headers.get("accept", ""):
         return RedirectResponse(f"/chat/{conv.id}#m{reply.id}", 303)
     return JSONResponse(
@@ -175,6 +183,8 @@ def _sse(request: Request, message_id: int, event: service.StreamEvent) -> str:
         }
     elif event.kind == "done":
         data = {"html": str(render_markdown(event.text)), "status": event.code}
+        if event.privacy:
+            data["privacy_html"] = privacy_routes.note_html(request, event.privacy)
         if event.flags is not None:
             data["citations_html"] = citations_html(
                 request, message_id, event.citations, event.flags
@@ -203,7 +213,7 @@ def rename(
 
 
 @router.post("/chat/{conversation_id}/delete", dependencies=Csrf)
-def delete(user: ChatUser, db: DB, conversation_id: int) -> Response:
+def delete(request: Request, user: ChatUser, db: DB, conversation_id: int) -> Response:
     """Delete a conversation."""
-    service.delete(db, user, conversation_id)
+    service.delete(db, _gateway(request).vault, user, conversation_id)
     return RedirectResponse("/", 303)

@@ -21,8 +21,10 @@ from civique.chat.models import Conversation, Message
 from civique.db.base import utcnow
 from civique.documents.search import QUERY_LIMIT
 from civique.errors import NotFound, UserError
+from civique.governance.pseudonymise import Masking
+from civique.governance.vault import Vault
 from civique.i18n import gettext
-from civique.llm.gateway import CallContext, Completed, Gateway, GatewayError
+from civique.llm.gateway import CallContext, Completed, Gateway, GatewayError, Privacy
 from civique.llm.types import CancelToken, ChatMessage, ChatParams, Delta, Queued
 from civique.settings import Settings
 from civique.textcheck import clean_text
@@ -49,6 +51,7 @@ class StreamEvent:
     code: str = ""
     citations: tuple[dict[str, Any], ...] = ()
     flags: dict[str, Any] | None = None
+    privacy: dict[str, Any] | None = None
 
 
 @dataclass
@@ -62,13 +65,45 @@ class _Job:
     collections: list[int] | None = None
     passages: list[grounded.Passage] = field(default_factory=list)
     params: ChatParams = field(default_factory=ChatParams)
+    privacy: Privacy | None = None
 
 
 def replayed(kind: str, msg: Message, code: str) -> StreamEvent:
-    """A finished message as one event, with its citations."""
+    """A finished message as one event, with its citations and what was masked."""
     flags = (msg.grounding or {}).get("flags")
     citations = tuple(msg.citations or ())
-    return StreamEvent(kind, msg.content, code=code, citations=citations, flags=flags)
+    return StreamEvent(
+        kind, msg.content, code=code, citations=citations, flags=flags, privacy=msg.privacy
+    )
+
+
+def call_context(user: User, template: tuple[str, str] = PROMPT_TEMPLATE) -> CallContext:
+    """Who calls the model for a chat reply, with which prompt template."""
+    return CallContext(
+        org_id=user.org_id,
+        user_id=user.id,
+        role=user.role,
+        tool="chat",
+        prompt_template=template[0],
+        prompt_template_version=template[1],
+    )
+
+
+def vault_scope(conv: Conversation) -> str:
+    """The vault scope of a conversation: its placeholders are numbered across its turns."""
+    return f"conversation:{conv.id}"
+
+
+def masking_of(messages: list[Message]) -> Masking:
+    """The agent's corrections of every question so far: a false positive unmasked once stays
+    in clear for the conversation, and a text masked by hand stays masked."""
+    keep: list[str] = []
+    extra: list[str] = []
+    for message in messages:
+        choices = message.masking or {}
+        keep += [k for k in choices.get("keep", []) if k not in keep]
+        extra += [e for e in choices.get("extra", []) if e not in extra]
+    return Masking(tuple(keep), tuple(extra))
 
 
 def list_conversations(session: Session, user: User) -> list[Conversation]:
@@ -133,9 +168,11 @@ def rename(
     return conv
 
 
-def delete(session: Session, user: User, conversation_id: int) -> None:
-    """Delete a conversation and its messages."""
+def delete(session: Session, vault: Vault, user: User, conversation_id: int) -> None:
+    """Delete a conversation, its messages and its vault entries (the register keeps the
+    pseudonymised records)."""
     conv = get_conversation(session, user, conversation_id)
+    vault.forget_scope(session, conv.org_id, vault_scope(conv))
     session.delete(conv)
     session.commit()
 
@@ -148,10 +185,12 @@ def post_message(
     text: str,
     model_id: str,
     collection_ids: list[int] | None = None,
+    masking: Masking | None = None,
 ) -> tuple[Message, Message]:
     """Store the user's message and a pending reply; nothing is lost if the model then fails.
 
     With collections, the reply will be grounded in their documents (checked readable here).
+    `masking`: the agent's corrections from the preview (kept in clear, masked by hand).
     """
     text = clean_text(text, settings.max_message_chars)
     collections = grounded.checked_collections(session, user, collection_ids or [])
@@ -160,6 +199,8 @@ def post_message(
         conv.title = _title_from(text, settings.max_title_chars)
     conv.updated_at = utcnow()
     question = Message(conversation_id=conv.id, role="user", content=text, status="done")
+    if masking and (masking.keep or masking.extra):
+        question.masking = {"keep": list(masking.keep), "extra": list(masking.extra)}
     reply = Message(conversation_id=conv.id, role="assistant", status="pending", model_id=model_id)
     if collections:
         reply.grounding = {"collections": collections}
@@ -253,7 +294,9 @@ class ChatStreamer:
         refused = False
         try:
             async with contextlib.aclosing(
-                self._gateway.stream_chat(job.ctx, job.model_id, job.prompt, job.params, cancel)
+                self._gateway.stream_chat(
+                    job.ctx, job.model_id, job.prompt, job.params, cancel, job.privacy
+                )
             ) as events:
                 async for event in events:
                     if isinstance(event, Queued):
@@ -294,18 +337,34 @@ class ChatStreamer:
             )
             return StreamEvent("error", completed.text, code=completed.error or "upstream")
         status = "stopped" if completed.status == "stopped" else "done"
+        await asyncio.to_thread(self._keep_privacy, message_id, completed.privacy)
         if job.collections is None:
             await asyncio.to_thread(
                 self._finish, message_id, completed.text, status, None, completed.output_id
             )
-            return StreamEvent("done", completed.text, code=status)
+            return StreamEvent("done", completed.text, code=status, privacy=completed.privacy)
         result = grounded.verify(completed.text, job.passages, gettext("unverified"))
         await asyncio.to_thread(
             self._finish_grounded, user, message_id, job, result, completed.output_id, status
         )
         citations = tuple(c.as_dict() for c in result.citations)
         flags = result.flags()
-        return StreamEvent("done", result.text, code=status, citations=citations, flags=flags)
+        return StreamEvent(
+            "done",
+            result.text,
+            code=status,
+            citations=citations,
+            flags=flags,
+            privacy=completed.privacy,
+        )
+
+    def _keep_privacy(self, message_id: int, privacy: dict[str, Any] | None) -> None:
+        """What was masked for this reply (counts and placeholders, no values)."""
+        with self._sessions() as session:
+            msg = session.get(Message, message_id)
+            if msg is not None:
+                msg.privacy = privacy
+                session.commit()
 
     async def _retrieve(self, user: User, job: _Job) -> list[grounded.Passage]:
         """The passages of a grounded reply (the search embeds the question via the gateway);
@@ -341,18 +400,20 @@ class ChatStreamer:
             session.commit()
             collections = (msg.grounding or {}).get("collections")
             template = grounded.PROMPT_TEMPLATE if collections is not None else PROMPT_TEMPLATE
-            ctx = CallContext(
-                org_id=user.org_id,
-                user_id=user.id,
-                role=user.role,
-                tool="chat",
-                prompt_template=template[0],
-                prompt_template_version=template[1],
-            )
+            ctx = call_context(user, template)
             chars = self._settings.embedded_context_tokens * 2
             prompt = prompt_for(session, conv, msg, org_name, chars)
             question = next((m.content for m in reversed(prompt) if m.role == "user"), "")
-            return _Job(ctx, msg.model_id or conv.model_id, prompt, question, collections)
+            asked = [m for m in messages_of(session, conv) if m.role == "user" and m.id < msg.id]
+            privacy = Privacy(vault_scope(conv), masking_of(asked))
+            return _Job(
+                ctx,
+                msg.model_id or conv.model_id,
+                prompt,
+                question,
+                collections,
+                privacy=privacy,
+            )
 
     def _keep_partial(self, user: User, message_id: int, job: _Job, parts: list[str]) -> None:
         """Save an interrupted reply; a grounded one is checked like a finished one."""

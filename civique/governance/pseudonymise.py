@@ -20,6 +20,7 @@ from civique.governance.vault import Mapping, Vault, fold_value
 from civique.llm.types import ChatMessage
 
 EXTRA_KIND = "DONNEE"  # what the agent masked by hand
+POSSIBLE_KIND = "IDENTIFIANT"  # shaped like an identifier whose check digits fail
 PLACEHOLDER = re.compile(r"\[([A-Z][A-Z_]*)_(\d{1,4})\]")
 _LONGEST_PLACEHOLDER = 48
 
@@ -56,10 +57,15 @@ class Masked:
         }
 
 
+def mask_kind(finding: Finding) -> str:
+    """The placeholder's kind: a failing checksum is not that identifier, only a possible one."""
+    return finding.kind if finding.valid else POSSIBLE_KIND
+
+
 def spans(text: str, findings: Sequence[Finding], masking: Masking) -> list[tuple[int, int, str]]:
     """(start, end, kind) to mask: findings not kept, plus every mention of the extra texts."""
     keep = {fold_value(k) for k in masking.keep if k.strip()}
-    out = [(f.start, f.end, f.kind) for f in findings if fold_value(f.text) not in keep]
+    out = [(f.start, f.end, mask_kind(f)) for f in findings if fold_value(f.text) not in keep]
     for extra in masking.extra:
         if not extra.strip():
             continue
@@ -86,7 +92,7 @@ class Pseudonymiser:
         self._counts = dict(self._mapping.counts)
         self._new: dict[str, str] = {}  # mac → placeholder, added during this call
 
-    def placeholder(self, value: str, kind: str) -> str:
+    def placeholder(self, value: str, kind: str, store: bool = True) -> str:
         """The scope's placeholder for a value (a new one, stored, at its first mention)."""
         mac = self._vault.mac(value)
         found = self._mapping.by_mac.get(mac) or self._new.get(mac)
@@ -94,7 +100,8 @@ class Pseudonymiser:
             return found
         self._counts[kind] = self._counts.get(kind, 0) + 1
         name = f"[{kind}_{self._counts[kind]}]"
-        self._vault.add(self._session, self._org_id, self._scope, name, kind, value)
+        if store:
+            self._vault.add(self._session, self._org_id, self._scope, name, kind, value)
         self._new[mac] = name
         self._mapping.values[name] = value
         return name
@@ -118,6 +125,33 @@ class Pseudonymiser:
             masked.messages.append(ChatMessage(message.role, "".join(parts)))
         masked.values = dict(self._mapping.values)
         return masked
+
+
+@dataclass(frozen=True)
+class Planned:
+    """What the preview shows of one span: where, what, and the placeholder it would get."""
+
+    start: int
+    end: int
+    kind: str
+    text: str
+    placeholder: str
+    valid: bool = True
+
+
+def preview(pseudonymiser: Pseudonymiser, text: str, findings: Sequence[Finding]) -> list[Planned]:
+    """Every finding with the placeholder it would get in this scope (nothing is stored)."""
+    return [
+        Planned(
+            f.start,
+            f.end,
+            f.kind,
+            f.text,
+            pseudonymiser.placeholder(f.text, mask_kind(f), False),
+            f.valid,
+        )
+        for f in findings
+    ]
 
 
 def restore(text: str, values: dict[str, str]) -> str:

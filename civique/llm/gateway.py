@@ -23,7 +23,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
-from civique.governance.pseudonymise import Masked, Masking, Pseudonymiser, StreamRestorer
+from civique.governance.pseudonymise import (
+    Masked,
+    Masking,
+    Planned,
+    Pseudonymiser,
+    StreamRestorer,
+    preview,
+)
 from civique.governance.vault import Vault
 from civique.llm.registry import ProviderRegistry, UnknownModel
 from civique.llm.types import (
@@ -193,6 +200,21 @@ class Gateway:
         done.text = "".join(shown)
         yield done
 
+    def preview_masking(
+        self, session: Session, ctx: CallContext, model_id: str, text: str, scope: str | None
+    ) -> tuple[ModelInfo, list[Planned] | None]:
+        """What would be masked in `text` for this model (None: the model is cleared, nothing
+        would be); the placeholders are those the scope would give, nothing is stored."""
+        info = self.authorise(session, ctx, model_id, "chat")
+        if cleared_for_personal_data(info):
+            return info, None
+        from civique.governance.pii import get_detector
+
+        pseudonymiser = Pseudonymiser(
+            self.vault, session, ctx.org_id, scope or f"request:{uuid.uuid4().hex}"
+        )
+        return info, preview(pseudonymiser, text, get_detector(self._settings).detect(text))
+
     def check_vault(self) -> None:
         """Refuse to start when the vault's keys cannot read its entries (VaultKeyError)."""
         with self._sessions() as session:
@@ -223,12 +245,15 @@ class Gateway:
             return None
         from civique.governance.pii import get_detector  # loads spaCy on first use only
 
-        detector = get_detector(self._settings)
         scope = privacy.scope if privacy else f"request:{uuid.uuid4().hex}"
         masking = privacy.masking if privacy else Masking()
         with self._sessions() as session:
             pseudonymiser = Pseudonymiser(self.vault, session, ctx.org_id, scope)
-            masked = pseudonymiser.mask(messages, detector.detect, masking)
+            try:
+                masked = pseudonymiser.mask(messages, get_detector(self._settings).detect, masking)
+            except (ImportError, OSError) as exc:  # no detector: send nothing rather than leak
+                log.error("personal-data detector unavailable", extra={"error": str(exc)})
+                raise GatewayError("privacy_unavailable", info.id) from exc
             session.commit()
         return masked
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
 
 import pytest
 from fastapi import FastAPI
@@ -14,16 +13,8 @@ from civique.governance.pseudonymise import Masking
 from civique.governance.vault import VaultEntry
 from civique.llm.gateway import CallContext, Completed, Privacy
 from civique.llm.models import OutputRecord
-from civique.llm.providers.fake import FakeProvider
-from civique.llm.types import (
-    CancelToken,
-    ChatMessage,
-    ChatParams,
-    Delta,
-    ModelInfo,
-    ProviderEvent,
-)
-from civique.orgs.models import OrgModel
+from civique.llm.types import ChatMessage, Delta
+from tests.governance.outside import Outside, install
 from tests.helpers import Tenant
 
 # Valid identifiers (check digits computed by hand): AVS 756.9217.0769.85, IBAN CH93 0076 …
@@ -43,34 +34,9 @@ SECRETS = (
 )
 
 
-class Outside(FakeProvider):
-    """An OpenAI-compatible server outside the organisation's walls: not cleared, records all."""
-
-    name = "outside"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.received: list[list[ChatMessage]] = []
-
-    def models(self) -> list[ModelInfo]:
-        """One chat model cleared for internal data only."""
-        return [ModelInfo("outside/echo", "outside", "chat", "Serveur externe", "x-1", "internal")]
-
-    def stream_chat(
-        self, model: str, messages: list[ChatMessage], params: ChatParams, cancel: CancelToken
-    ) -> AsyncGenerator[ProviderEvent, None]:
-        """Keep what was received, then echo like the fake model."""
-        self.received.append(list(messages))
-        return super().stream_chat(model, messages, params, cancel)
-
-
 @pytest.fixture
 def outside(app: FastAPI, db: Session, tenant: Tenant) -> Outside:
-    provider = Outside()
-    app.state.gateway.registry.register(provider)
-    db.add(OrgModel(org_id=tenant.org.id, model_id="outside/echo", roles=[]))
-    db.commit()
-    return provider
+    return install(app, db, tenant.org.id)
 
 
 def _ctx(tenant: Tenant) -> CallContext:
@@ -98,15 +64,11 @@ def _run(
     return asyncio.run(go())
 
 
-def _sent(provider: Outside) -> str:
-    return "\n".join(m.content for m in provider.received[-1])
-
-
 def test_an_uncleared_model_receives_placeholders_and_the_agent_reads_the_values(
     app: FastAPI, db: Session, tenant: Tenant, outside: Outside
 ) -> None:
     shown, done = _run(app, tenant, "outside/echo", [ChatMessage("user", TEXT)])
-    sent = _sent(outside)
+    sent = outside.sent()
     for secret in SECRETS:
         assert secret not in sent, secret
     assert "[PERSONNE_1]" in sent and "[AVS_1]" in sent and "[IBAN_1]" in sent
@@ -131,27 +93,27 @@ def test_placeholders_stay_the_same_within_a_scope(
 ) -> None:
     privacy = Privacy("conversation:1")
     _run(app, tenant, "outside/echo", [ChatMessage("user", "Dossier de Marc Favre.")], privacy)
-    first = _sent(outside)
+    first = outside.sent()
     history = [
         ChatMessage("user", "Dossier de Marc Favre."),
         ChatMessage("assistant", "Bien noté pour Marc Favre."),
         ChatMessage("user", "Et Julie Perrin, sa voisine ?"),
     ]
     _run(app, tenant, "outside/echo", history, privacy)
-    second = _sent(outside)
+    second = outside.sent()
     assert "[PERSONNE_1]" in first
     assert second.count("[PERSONNE_1]") == 2 and "[PERSONNE_2]" in second
     assert "Marc Favre" not in second and "Julie Perrin" not in second
     # Another scope numbers from 1 again: placeholders tell nothing across conversations.
     _run(app, tenant, "outside/echo", [ChatMessage("user", "Julie Perrin")], Privacy("c:2"))
-    assert "[PERSONNE_1]" in _sent(outside)
+    assert "[PERSONNE_1]" in outside.sent()
 
 
 def test_the_agents_corrections_apply(app: FastAPI, tenant: Tenant, outside: Outside) -> None:
     masking = Masking(keep=("Genève",), extra=("projet Hirondelle",))
     text = "Mme Claire Rochat habite Genève et suit le projet Hirondelle."
     _run(app, tenant, "outside/echo", [ChatMessage("user", text)], Privacy("c:3", masking))
-    sent = _sent(outside)
+    sent = outside.sent()
     assert "Genève" in sent  # a false positive kept in clear
     assert "projet Hirondelle" not in sent and "[DONNEE_1]" in sent  # masked by hand
     assert "Claire Rochat" not in sent

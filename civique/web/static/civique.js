@@ -175,6 +175,8 @@ document.querySelectorAll("[data-history-back]").forEach((button) => {
       body.innerHTML = data.html;
       // Grounded replies: the server renders (and escapes) the checked citations.
       if (data.citations_html) body.insertAdjacentHTML("afterend", data.citations_html);
+      // What was masked before the model saw the conversation (server-rendered, no values).
+      if (data.privacy_html) item.insertAdjacentHTML("beforeend", data.privacy_html);
       if (data.status === "stopped") note(item, "muted stopped-note", labels.msgStopped);
       finish(item, replyId, data.status === "stopped" ? "stopped" : "done");
       if (data.status === "stopped") say(labels.msgStopped, { quiet: true });
@@ -250,9 +252,101 @@ document.querySelectorAll("[data-history-back]").forEach((button) => {
     if (input && !input.value) input.value = title;
   }
 
+  // Masking preview: before a message goes to a model not cleared for personal data, the agent
+  // sees what will be replaced by placeholders, unticks false positives and adds what was missed.
+  const masking = document.getElementById("masking");
+  const maskingList = document.getElementById("masking-list");
+  const maskingExtra = document.getElementById("masking-extra");
+  const modelPrivacy = document.getElementById("model-privacy");
+
+  function modelCleared() {
+    const option = modelSelect.selectedOptions[0];
+    return !option || option.dataset.cleared === "yes";
+  }
+
+  function showModelPrivacy() {
+    modelPrivacy.textContent = modelCleared()
+      ? modelPrivacy.dataset.cleared : modelPrivacy.dataset.uncleared;
+  }
+  modelSelect.addEventListener("change", () => { closeMasking(); showModelPrivacy(); });
+  showModelPrivacy();
+
+  function maskingItem(text, label, placeholder, extra) {
+    const item = document.createElement("li");
+    const box = document.createElement("input");
+    box.type = "checkbox";
+    box.checked = true;
+    box.id = "mask-" + maskingList.children.length;
+    box.dataset.text = text;
+    if (extra) box.dataset.extra = "yes";
+    const tag = document.createElement("label");
+    tag.htmlFor = box.id;
+    const kind = document.createElement("span");
+    kind.className = "mask-kind";
+    kind.textContent = label;
+    const value = document.createElement("strong");
+    value.textContent = "« " + text + " »";
+    tag.append(kind, " ", value);
+    if (placeholder) {
+      const arrow = document.createElement("span");
+      arrow.className = "mask-placeholder";
+      arrow.textContent = " → " + placeholder;
+      tag.appendChild(arrow);
+    }
+    item.append(box, " ", tag);
+    maskingList.appendChild(item);
+  }
+
+  function openMasking(preview) {
+    maskingList.textContent = "";
+    document.getElementById("masking-message").textContent = preview.message;
+    const seen = new Set();
+    preview.findings.forEach((f) => {
+      if (seen.has(f.text.toLowerCase())) return;  // one line per value: all its mentions
+      seen.add(f.text.toLowerCase());
+      const label = f.valid ? f.label : f.label + " (" + masking.dataset.possible + ")";
+      maskingItem(f.text, label, f.placeholder, false);
+    });
+    masking.hidden = false;
+    sendButton.hidden = true;
+    document.getElementById("masking-title").focus();
+  }
+
+  function closeMasking() {
+    masking.hidden = true;
+    sendButton.hidden = false;
+    maskingList.textContent = "";
+  }
+
+  function addExtra() {
+    const text = maskingExtra.value.trim();
+    if (!text) return;
+    maskingItem(text, masking.dataset.byYou, "", true);
+    maskingExtra.value = "";
+    maskingExtra.focus();
+  }
+  document.getElementById("masking-add").addEventListener("click", addExtra);
+  maskingExtra.addEventListener("keydown", (event) => {
+    if (event.key === "Enter") { event.preventDefault(); addExtra(); }
+  });
+  document.getElementById("masking-cancel").addEventListener("click", () => {
+    closeMasking();
+    textarea.focus();
+  });
+  document.getElementById("masking-send").addEventListener("click", () => {
+    const data = new FormData(form);
+    maskingList.querySelectorAll("input[type=checkbox]").forEach((box) => {
+      if (box.dataset.extra && box.checked) data.append("extra", box.dataset.text);
+      if (!box.dataset.extra && !box.checked) data.append("keep", box.dataset.text);
+    });
+    closeMasking();
+    send(data);
+  });
+  textarea.addEventListener("input", () => { if (!masking.hidden) closeMasking(); });
+
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    if (currentReply) return;
+    if (currentReply || !masking.hidden) return;
     if (!textarea.value.trim()) {
       textarea.setAttribute("aria-invalid", "true");
       say(labels.msgEmpty, { error: true });
@@ -260,7 +354,23 @@ document.querySelectorAll("[data-history-back]").forEach((button) => {
       textarea.focus();
       return;
     }
-    const data = new FormData(form);
+    if (!modelCleared()) {
+      const check = new FormData();
+      check.append("text", textarea.value);
+      check.append("model_id", modelSelect.value);
+      let preview;
+      try {
+        preview = await post("/chat/" + root.dataset.conversation + "/privacy", check);
+      } catch (e) { return; /* reported in the status line */ }
+      if (preview.applies && preview.findings.length) {
+        openMasking(preview);
+        return;
+      }
+    }
+    send(new FormData(form));
+  });
+
+  async function send(data) {
     try {
       const payload = await post(form.action, data);
       const question = bubble("user", payload.question_id, list.dataset.youLabel);
@@ -270,7 +380,7 @@ document.querySelectorAll("[data-history-back]").forEach((button) => {
       if (payload.title) showTitle(payload.title);
       stream(payload.reply_id, bubble("assistant", payload.reply_id, list.dataset.assistantLabel));
     } catch (e) { /* reported in the status line */ }
-  });
+  }
 
   const last = list.lastElementChild;
   // A reply still running (or cut by a reload) is resumed; the server replays a finished one.
