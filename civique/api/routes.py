@@ -17,12 +17,19 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.routing import APIRoute
 
-from civique.api.schemas import MAX_EMBEDDING_INPUTS, ChatCompletionRequest, EmbeddingRequest
+from civique.api.schemas import (
+    MAX_EMBEDDING_INPUTS,
+    ChatCompletionRequest,
+    EmbeddingRequest,
+    PrivacyIn,
+    PrivacyPreviewRequest,
+)
 from civique.auth.models import User
 from civique.chat import grounded
 from civique.errors import UserError
+from civique.governance.masking_view import masking_from, preview_json
 from civique.i18n import gettext
-from civique.llm.gateway import CallContext, Completed, Gateway, GatewayError
+from civique.llm.gateway import CallContext, Completed, Gateway, GatewayError, Privacy
 from civique.llm.types import ChatMessage, ChatParams, Delta
 from civique.settings import Settings
 from civique.textcheck import clean_text
@@ -83,6 +90,31 @@ def _ctx(user: User, tool: str) -> CallContext:
     )
 
 
+def _privacy(user: User, wanted: PrivacyIn | None) -> Privacy | None:
+    """The vault scope and corrections of an API call (a case key is the caller's own)."""
+    if wanted is None:
+        return None
+    scope = f"api:{user.id}:{wanted.case}" if wanted.case else f"request:{uuid.uuid4().hex}"
+    return Privacy(scope, masking_from(wanted.keep, wanted.extra))
+
+
+@router.post("/privacy/preview")
+def privacy_preview(
+    request: Request, body: PrivacyPreviewRequest, user: ApiUser, db: DB, settings: AppSettings
+) -> dict[str, Any]:
+    """What would be masked in `text` for `model`, with the placeholders the case would give
+    (nothing is stored, nothing is sent to a model)."""
+    text = clean_text(body.text, settings.max_message_chars)
+    scope = f"api:{user.id}:{body.case}" if body.case else None
+    try:
+        info, planned = _gateway(request).preview_masking(
+            db, _ctx(user, "api.chat"), body.model, text, scope
+        )
+    except GatewayError as exc:
+        raise UserError(exc.code, 400) from exc
+    return {**preview_json(info, planned), "text": text}
+
+
 def gateway_error_response(exc: GatewayError) -> JSONResponse:
     """An OpenAI-style error for a refused or failed call."""
     status = STATUS.get(exc.code, 502)  # an unforeseen provider code is still not our 500
@@ -132,15 +164,18 @@ async def chat_completions(
     gateway = _gateway(request)
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     ctx = _ctx(user, "api.chat")
+    privacy = _privacy(user, body.privacy)
     grounding = None
     if body.collections:
         grounding = await _ground(request, user, ctx, messages, body.collections)
     if grounding is not None and not grounding.passages:
         events: AsyncIterator[Any] = _not_found_events()  # nothing to answer from: no model call
     elif grounding is not None:
-        events = gateway.stream_chat(grounding.ctx, body.model, grounding.prompt, params)
+        events = gateway.stream_chat(
+            grounding.ctx, body.model, grounding.prompt, params, privacy=privacy
+        )
     else:
-        events = gateway.stream_chat(ctx, body.model, messages, params)
+        events = gateway.stream_chat(ctx, body.model, messages, params, privacy=privacy)
     try:  # run until the first event so refusals become proper HTTP errors
         first = await anext(events)
     except GatewayError as exc:
@@ -284,7 +319,7 @@ def _extra(
 
     async def fields(completed: Completed) -> dict[str, Any]:
         if grounding is None:
-            return {}
+            return {"privacy": completed.privacy}
         result = await asyncio.to_thread(
             grounded.finalise,
             request.app.state.sessions,
@@ -300,6 +335,7 @@ def _extra(
         return {
             "citations": [_api_citation(c, base) for c in result.citations],
             "grounding": result.flags(),
+            "privacy": completed.privacy,
         }
 
     return fields

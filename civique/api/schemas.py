@@ -30,6 +30,25 @@ class ChatMessageIn(BaseModel):
         return "\n\n".join(part.text for part in self.content)
 
 
+class PrivacyIn(BaseModel):
+    """How personal data is masked for a model not cleared for it."""
+
+    case: str | None = Field(
+        default=None,
+        max_length=60,
+        pattern=r"^[\w.:-]+$",
+        description="Your key for the case (e.g. a file number): the same value gets the same "
+        "placeholder in every request with this key, for you only. Without it, each request "
+        "numbers its placeholders anew.",
+    )
+    keep: list[str] = Field(
+        default_factory=list, max_length=50, description="Detected texts to send in clear."
+    )
+    extra: list[str] = Field(
+        default_factory=list, max_length=50, description="Texts to mask although not detected."
+    )
+
+
 class ChatCompletionRequest(BaseModel):
     """POST /api/v1/chat/completions."""
 
@@ -49,6 +68,20 @@ class ChatCompletionRequest(BaseModel):
         description="Civique extension: ids of document collections. The last user message is "
         "then answered from their documents only, and the response carries `citations`.",
     )
+    privacy: PrivacyIn | None = Field(
+        default=None,
+        description="Civique extension, for models not cleared for personal data: a case key "
+        "under which placeholders stay the same across requests, and corrections of the "
+        "detection. The response's `privacy` says what was masked.",
+    )
+
+
+class PrivacyPreviewRequest(BaseModel):
+    """POST /api/v1/privacy/preview."""
+
+    model: str = Field(max_length=200)
+    text: str = Field(description="The text that would be sent.")
+    case: str | None = Field(default=None, max_length=60, pattern=r"^[\w.:-]+$")
 
 
 class EmbeddingRequest(BaseModel):

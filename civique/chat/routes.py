@@ -13,6 +13,7 @@ from civique.auth.models import User
 from civique.chat import privacy_routes, service
 from civique.documents.service import list_collections
 from civique.errors import MESSAGES, UserError
+from civique.governance.masking_view import masking_from
 from civique.i18n import gettext
 from civique.llm.gateway import Gateway, cleared_for_personal_data
 from civique.llm.types import ModelInfo
@@ -105,7 +106,7 @@ def post_message(
     `keep` and `extra`: the agent's corrections in the masking preview."""
     conv = service.get_conversation(db, user, conversation_id)
     model = _pick_model(request, db, user, model_id or conv.model_id)
-    masking = privacy_routes.masking_from(keep, extra)
+    masking = masking_from(keep, extra)
     question, reply = service.post_message(
         db, settings, user, conv, text, model, collections, masking
     )
