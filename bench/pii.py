@@ -33,7 +33,7 @@ ECHR_ROWS: tuple[tuple[str, set[str], set[str] | None, set[str]], ...] = (
 )
 TARGETS = {"checksum recall": 0.95, "person recall": 0.90, "precision": 0.85}
 
-Analyse = Callable[[str], list[Span]]
+Analyse = Callable[[str], Sequence[Span]]
 
 
 @dataclass
@@ -70,7 +70,7 @@ def baseline(model: str) -> Contender:
     engine = AnalyzerEngine(registry=registry, nlp_engine=nlp, supported_languages=["fr"])
     loaded = time.perf_counter() - started
 
-    def analyse(text: str) -> list[Span]:
+    def analyse(text: str) -> Sequence[Span]:
         return [Prediction(r.start, r.end, BASELINE_KINDS[r.entity_type])
                 for r in engine.analyze(text, language="fr")
                 if r.entity_type in BASELINE_KINDS]
@@ -78,13 +78,13 @@ def baseline(model: str) -> Contender:
     return Contender("presidio predefined (baseline)", analyse, loaded)
 
 
-def _timed(analyse: Analyse, text: str) -> tuple[list[Span], float]:
+def _timed(analyse: Analyse, text: str) -> tuple[Sequence[Span], float]:
     started = time.perf_counter()
     found = analyse(text)
     return found, time.perf_counter() - started
 
 
-def _echr_rows(sample: Sample, runs: dict[str, list[Span]]) -> list[list[object]]:
+def _echr_rows(sample: Sample, runs: dict[str, Sequence[Span]]) -> list[list[object]]:
     """Per row: gold count, then recall and precision of Civique and of the baseline."""
     rows: list[list[object]] = []
     for name, labels, matching, kinds in ECHR_ROWS:
@@ -101,7 +101,7 @@ def run_echr(split: str, contenders: Sequence[Contender],
              dated: Contender) -> dict[str, Any]:
     """Both detectors (and Civique with ordinary dates) on one split; rows and timings."""
     sample = echr(split)
-    runs: dict[str, list[Span]] = {}
+    runs: dict[str, Sequence[Span]] = {}
     seconds: dict[str, float] = {}
     for contender, key in ((contenders[0], "Civique"), (contenders[1], "baseline"),
                            (dated, "Civique dates")):

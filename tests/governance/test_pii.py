@@ -135,6 +135,21 @@ def test_resolve_joins_same_kind_and_keeps_the_longest() -> None:
     assert found[0].score == 0.85
 
 
+def test_patterns_win_over_the_language_model() -> None:
+    text = "pour la voiture GE 821125 du requérant"
+    loose = Finding(8, 25, "LIEU", text[8:25], 0.85)  # spaCy's "voiture GE 821125"
+    plate = Finding(16, 25, "PLAQUE", text[16:25], 0.6)
+    assert resolve([loose, plate], from_model={loose}) == [plate]
+    assert resolve([loose, plate]) == [loose]  # without the hint, the longest span wins
+
+
+def test_names_on_separate_lines_stay_apart(detector: Detector) -> None:
+    text = "Ont comparu :\npour le Gouvernement\nM. R. Reed, conseil,\nMme A. Jenkins, conseillère."
+    found = _kinds(detector.detect(text))
+    assert ("PERSONNE", "R. Reed") in found and ("PERSONNE", "A. Jenkins") in found
+    assert all("\n" not in t for _, t in found)
+
+
 def test_thresholds_per_kind() -> None:
     text = "Marie Curie a écrit à la Banque cantonale de Genève depuis Lancy."
     quiet = Detector(_settings(pii_thresholds={"ORGANISATION": 1.5, "LIEU": 0.9}))
