@@ -4,6 +4,7 @@ generated identifiers; throughput; load time. Entity-level overlap matching (ben
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from collections import Counter
@@ -142,6 +143,7 @@ def run_identifiers(contenders: Sequence[Contender], count: int) -> dict[str, An
 def run(quick: bool = False) -> tuple[str, dict[str, Any]]:
     """Load both detectors, run every part, return the Markdown section and the numbers."""
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    load_before = os.getloadavg()[0]
     print("  loading Civique's detector…", flush=True)
     ours = civique(settings)
     print("  loading presidio's predefined recognisers…", flush=True)
@@ -155,6 +157,7 @@ def run(quick: bool = False) -> tuple[str, dict[str, Any]]:
         numbers[f"echr_{split}"] = run_echr(split, (ours, theirs), dated)
     print("  generated identifiers…", flush=True)
     numbers["identifiers"] = run_identifiers((ours, theirs), 10 if quick else 100)
+    numbers["load_average"] = (load_before, os.getloadavg()[0])
     from bench.pii_report import section
 
     return section(numbers, machine()), numbers

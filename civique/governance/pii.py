@@ -121,6 +121,7 @@ class Detector:
             (dates, ["DATE_NAISSANCE", "DATE"]),
             (patterns.find_addresses, ["ADRESSE"]),
             (patterns.find_titled_names, ["PERSONNE"]),
+            (patterns.find_cued_names, ["PERSONNE"]),
             (cases, list(dict.fromkeys(k for k, _ in self._case_patterns))),
         ]
 
