@@ -110,7 +110,8 @@ class Detector:
         functools.update_wrapper(dates, patterns.find_dates)
         cases = functools.partial(patterns.find_case_numbers, patterns=self._case_patterns)
         functools.update_wrapper(cases, patterns.find_case_numbers)
-        return [
+        case_kinds = list(dict.fromkeys(k for k, _ in self._case_patterns))
+        finders: list[tuple[Finder, Sequence[str]]] = [
             (identifiers.find_ibans, ["IBAN"]),
             (identifiers.find_avs, ["AVS"]),
             (identifiers.find_nirs, ["NIR"]),
@@ -122,8 +123,10 @@ class Detector:
             (patterns.find_addresses, ["ADRESSE"]),
             (patterns.find_titled_names, ["PERSONNE"]),
             (patterns.find_cued_names, ["PERSONNE"]),
-            (cases, list(dict.fromkeys(k for k, _ in self._case_patterns))),
         ]
+        if case_kinds:  # presidio wants at least one kind per recogniser
+            finders.append((cases, case_kinds))
+        return finders
 
 
 def _finding(text: str, offset: int, result: RecognizerResult) -> tuple[Finding, bool]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -205,6 +207,16 @@ def test_nothing_touches_the_network(no_network: list[object],
     assert ("EMAIL", "jean.dupont@etat.ge.ch") in _kinds(found)
     assert tldextract.extract("jean.dupont@etat.ge.ch").suffix == "ch"  # presidio's e-mail check
     assert no_network == []
+
+
+def test_importing_the_detector_loads_nothing() -> None:
+    code = ("import sys, civique.governance.pii as pii, civique.settings as s; "
+            "pii.Detector(s.Settings(_env_file=None)); "
+            "print(sorted(m for m in ('spacy', 'presidio_analyzer', 'tldextract') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parents[2])
+    assert out.stdout.strip() == "[]"
 
 
 def test_a_missing_spacy_model_is_refused_not_downloaded(monkeypatch: pytest.MonkeyPatch) -> None:
