@@ -14,8 +14,7 @@ OUTPUT = ROOT / "docs" / "benchmarks.md"
 READING = ROOT / "bench" / "reading.md"
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the selected benchmarks (all by default)."""
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--only", choices=["embedded", "web", "documents", "pii"],
                         help="run one benchmark only (documents, pii: its section is replaced "
@@ -26,7 +25,21 @@ def main(argv: list[str] | None = None) -> int:
                         help="Markdown file to write (default: docs/benchmarks.md)")
     parser.add_argument("--no-write", action="store_true", help="print only")
     add_document_options(parser)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def _alone(args: argparse.Namespace, section: str, heading: str,
+           reading: str | None = None) -> int:
+    """Replace one section of the existing file (a benchmark run alone)."""
+    if not args.no_write:
+        replace_section(args.output, section, reading, heading=heading)
+        print(f"written to {args.output}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the selected benchmarks (all by default)."""
+    args = _parser().parse_args(argv)
     started = time.perf_counter()
     info = machine()
     load_before = os.getloadavg()
@@ -52,11 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         section, _ = documents.run(document_options(args))
         print(section + "\n", flush=True)
         if args.only == "documents":
-            if not args.no_write:
-                reading = READING.read_text(encoding="utf-8") if READING.exists() else None
-                replace_section(args.output, section, reading)
-                print(f"written to {args.output}")
-            return 0
+            reading = READING.read_text(encoding="utf-8") if READING.exists() else None
+            return _alone(args, section, "Documents", reading)
         sections.append(section)
     if args.only in (None, "pii"):
         from bench import pii
@@ -65,10 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         section, _ = pii.run(quick=args.quick)
         print(section + "\n", flush=True)
         if args.only == "pii":
-            if not args.no_write:
-                replace_section(args.output, section, heading="Personal data")
-                print(f"written to {args.output}")
-            return 0
+            return _alone(args, section, "Personal data")
         sections.append(section)
     elapsed = time.perf_counter() - started
     document = _document(info, load_before, os.getloadavg(), elapsed, sections)

@@ -4,6 +4,7 @@ generated identifiers; throughput; load time. Entity-level overlap matching (ben
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from collections import Counter
@@ -33,7 +34,7 @@ ECHR_ROWS: tuple[tuple[str, set[str], set[str] | None, set[str]], ...] = (
 )
 TARGETS = {"checksum recall": 0.95, "person recall": 0.90, "precision": 0.85}
 
-Analyse = Callable[[str], list[Span]]
+Analyse = Callable[[str], Sequence[Span]]
 
 
 @dataclass
@@ -70,7 +71,7 @@ def baseline(model: str) -> Contender:
     engine = AnalyzerEngine(registry=registry, nlp_engine=nlp, supported_languages=["fr"])
     loaded = time.perf_counter() - started
 
-    def analyse(text: str) -> list[Span]:
+    def analyse(text: str) -> Sequence[Span]:
         return [Prediction(r.start, r.end, BASELINE_KINDS[r.entity_type])
                 for r in engine.analyze(text, language="fr")
                 if r.entity_type in BASELINE_KINDS]
@@ -78,13 +79,13 @@ def baseline(model: str) -> Contender:
     return Contender("presidio predefined (baseline)", analyse, loaded)
 
 
-def _timed(analyse: Analyse, text: str) -> tuple[list[Span], float]:
+def _timed(analyse: Analyse, text: str) -> tuple[Sequence[Span], float]:
     started = time.perf_counter()
     found = analyse(text)
     return found, time.perf_counter() - started
 
 
-def _echr_rows(sample: Sample, runs: dict[str, list[Span]]) -> list[list[object]]:
+def _echr_rows(sample: Sample, runs: dict[str, Sequence[Span]]) -> list[list[object]]:
     """Per row: gold count, then recall and precision of Civique and of the baseline."""
     rows: list[list[object]] = []
     for name, labels, matching, kinds in ECHR_ROWS:
@@ -101,7 +102,7 @@ def run_echr(split: str, contenders: Sequence[Contender],
              dated: Contender) -> dict[str, Any]:
     """Both detectors (and Civique with ordinary dates) on one split; rows and timings."""
     sample = echr(split)
-    runs: dict[str, list[Span]] = {}
+    runs: dict[str, Sequence[Span]] = {}
     seconds: dict[str, float] = {}
     for contender, key in ((contenders[0], "Civique"), (contenders[1], "baseline"),
                            (dated, "Civique dates")):
@@ -142,6 +143,7 @@ def run_identifiers(contenders: Sequence[Contender], count: int) -> dict[str, An
 def run(quick: bool = False) -> tuple[str, dict[str, Any]]:
     """Load both detectors, run every part, return the Markdown section and the numbers."""
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    load_before = os.getloadavg()[0]
     print("  loading Civique's detector…", flush=True)
     ours = civique(settings)
     print("  loading presidio's predefined recognisers…", flush=True)
@@ -155,6 +157,7 @@ def run(quick: bool = False) -> tuple[str, dict[str, Any]]:
         numbers[f"echr_{split}"] = run_echr(split, (ours, theirs), dated)
     print("  generated identifiers…", flush=True)
     numbers["identifiers"] = run_identifiers((ours, theirs), 10 if quick else 100)
+    numbers["load_average"] = (load_before, os.getloadavg()[0])
     from bench.pii_report import section
 
     return section(numbers, machine()), numbers

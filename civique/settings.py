@@ -306,7 +306,7 @@ class Settings(BaseSettings):
         "reported.",
     )
     pii_chunk_chars: int = Field(
-        default=20_000, ge=1_000,
+        default=20_000, ge=1_000, le=1_000_000,  # spaCy refuses texts over 1,000,000 characters
         description="Long texts are analysed in overlapping pieces of this many characters "
         "(bounds the memory spaCy needs).",
     )

@@ -3,6 +3,7 @@ never downloaded) and Civique's recognisers. Imported only when a detector first
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -22,6 +23,7 @@ from civique.governance.patterns import entity_kind, title_length
 # Languages the analyzer accepts; all share the French pipeline (see docs/governance.md).
 LANGUAGES = ("fr", "en", "de", "it")
 VALID_KEY = "civique_valid"
+FROM_MODEL_KEY = "civique_from_model"  # found by spaCy, not by a pattern
 SPACY_KINDS = {"PER": "PERSONNE", "LOC": "LIEU", "ORG": "ORGANISATION"}
 # Only the tokeniser's vectors and the entity recogniser are needed: the other components
 # (tagging, parsing, lemmas) halve the speed and change no entity (measured on the ECHR texts).
@@ -123,14 +125,29 @@ class NamedEntityRecognizer(EntityRecognizer):
             return []
         results = []
         for span, score in zip(nlp_artifacts.entities, nlp_artifacts.scores, strict=True):
-            start, end = span.start_char, span.end_char
-            if span.label_ == "PERSONNE":
-                start += title_length(text[start:end])
-            kind = entity_kind(span.label_, text[start:end])
-            if kind in entities and not _noise(span, text[start:end]):
-                results.append(RecognizerResult(kind, start, end, score,
-                                                recognition_metadata={VALID_KEY: True}))
+            for start, end in _line_parts(text, span.start_char, span.end_char):
+                if span.label_ == "PERSONNE":
+                    start += title_length(text[start:end])
+                kind = entity_kind(span.label_, text[start:end])
+                if kind in entities and not _noise(span, text[start:end]):
+                    metadata = {VALID_KEY: True, FROM_MODEL_KEY: True}
+                    results.append(RecognizerResult(kind, start, end, score,
+                                                    recognition_metadata=metadata))
         return results
+
+
+def _line_parts(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The span, or, when it runs over line breaks (the pipeline has no sentence splitter), its
+    lines that start with a capital."""
+    if "\n" not in text[start:end]:
+        return [(start, end)]
+    parts = []
+    for line in re.finditer(r"[^\n]+", text[start:end]):
+        value = line.group().strip()
+        if value and value[0].isupper():
+            at = start + line.start() + line.group().index(value)
+            parts.append((at, at + len(value)))
+    return parts
 
 
 def _noise(span: Span, value: str) -> bool:

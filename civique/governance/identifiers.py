@@ -199,5 +199,3 @@ def find_documents(text: str) -> Iterator[Candidate]:
         if kind and _document_shape_fits(kind, match.group()):
             yield Candidate(match.start(), match.end(), kind, 0.85)
 
-
-FINDERS = (find_ibans, find_avs, find_nirs, find_emails, find_phones, find_plates, find_documents)

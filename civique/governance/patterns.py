@@ -152,6 +152,21 @@ def find_titled_names(text: str) -> Iterator[Candidate]:
             at = more.end()
 
 
+# Words after which a capitalised word is a person: case names ("l'affaire Mellor", "arrêt
+# Chahal c. Royaume-Uni", "affaire R (Mellor)") and introductions ("un dénommé Heffy").
+_CUE = re.compile(
+    rf"(?<![\w])(?:[Aa]ffaire |[Aa]rrêt |[Cc]ause )(?:R \()?(?=[{_UPPER}])(?P<name>{_NAME})"
+    rf"|(?<![\w])(?:dénommée?s?|nommée?s?|alias) (?=[{_UPPER}])(?P<other>{_NAME})"
+)
+
+
+def find_cued_names(text: str) -> Iterator[Candidate]:
+    """Names after a word that announces one: case names and "le dénommé X"."""
+    for match in _CUE.finditer(text):
+        group = "name" if match.group("name") else "other"
+        yield Candidate(match.start(group), match.end(group), "PERSONNE", 0.7)
+
+
 # Words spaCy tags as names or places for their capital letter, that name no one in particular.
 _GENERIC_NAMES = frozenset((
     "gouvernement", "état", "etat", "cour", "commission", "chambre", "comité", "conseil",

@@ -12,7 +12,7 @@ import bisect
 import functools
 import re
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -78,20 +78,20 @@ class Detector:
         self._engine()
 
     def detect(self, text: str, language: str = "fr") -> list[Finding]:
-        """Personal data in `text`, sorted by position, without overlaps (the longest span
-        wins, then the highest score)."""
+        """Personal data in `text`, sorted by position, without overlaps (see `resolve`)."""
         if not text.strip():
             return []
         analyzer = self._engine()
         from civique.governance.engine import LANGUAGES
 
         lang = language if language in LANGUAGES else "fr"  # every language uses the same model
-        found: list[Finding] = []
+        found: list[tuple[Finding, bool]] = []
         for offset, piece in pieces(text, self._settings.pii_chunk_chars, OVERLAP_CHARS):
             with self._run_lock:
                 results = analyzer.analyze(piece, language=lang, score_threshold=0.0)
             found += [_finding(text, offset, r) for r in results]
-        return resolve(f for f in found if f.score >= self.threshold(f.kind))
+        kept = [(f, model) for f, model in found if f.score >= self.threshold(f.kind)]
+        return resolve([f for f, _ in kept], from_model={f for f, model in kept if model})
 
     def threshold(self, kind: str) -> float:
         """The lowest score reported for `kind`."""
@@ -110,7 +110,8 @@ class Detector:
         functools.update_wrapper(dates, patterns.find_dates)
         cases = functools.partial(patterns.find_case_numbers, patterns=self._case_patterns)
         functools.update_wrapper(cases, patterns.find_case_numbers)
-        return [
+        case_kinds = list(dict.fromkeys(k for k, _ in self._case_patterns))
+        finders: list[tuple[Finder, Sequence[str]]] = [
             (identifiers.find_ibans, ["IBAN"]),
             (identifiers.find_avs, ["AVS"]),
             (identifiers.find_nirs, ["NIR"]),
@@ -121,16 +122,22 @@ class Detector:
             (dates, ["DATE_NAISSANCE", "DATE"]),
             (patterns.find_addresses, ["ADRESSE"]),
             (patterns.find_titled_names, ["PERSONNE"]),
-            (cases, list(dict.fromkeys(k for k, _ in self._case_patterns))),
+            (patterns.find_cued_names, ["PERSONNE"]),
         ]
+        if case_kinds:  # presidio wants at least one kind per recogniser
+            finders.append((cases, case_kinds))
+        return finders
 
 
-def _finding(text: str, offset: int, result: RecognizerResult) -> Finding:
-    from civique.governance.engine import VALID_KEY
+def _finding(text: str, offset: int, result: RecognizerResult) -> tuple[Finding, bool]:
+    """The result as a finding in the whole text, and whether spaCy (not a pattern) found it."""
+    from civique.governance.engine import FROM_MODEL_KEY, VALID_KEY
 
     start, end = result.start + offset, result.end + offset
-    valid = bool((result.recognition_metadata or {}).get(VALID_KEY, True))
-    return Finding(start, end, result.entity_type, text[start:end], float(result.score), valid)
+    metadata = result.recognition_metadata or {}
+    valid = bool(metadata.get(VALID_KEY, True))
+    finding = Finding(start, end, result.entity_type, text[start:end], float(result.score), valid)
+    return finding, bool(metadata.get(FROM_MODEL_KEY, False))
 
 
 def pieces(text: str, size: int, overlap: int) -> Iterator[tuple[int, str]]:
@@ -156,12 +163,18 @@ def _break_before(text: str, limit: int, floor: int) -> int:
     return limit
 
 
-def resolve(findings: Iterable[Finding]) -> list[Finding]:
-    """Findings without overlaps: spans of one kind that overlap are joined, then among
-    overlapping spans of different kinds the longest wins, then the highest score."""
+def resolve(findings: Iterable[Finding], from_model: Collection[Finding] = ()) -> list[Finding]:
+    """Findings without overlaps: spans of one kind that overlap are joined; then, among
+    overlapping spans of different kinds, those of the patterns win over those of the language
+    model (`from_model`, whose spans can swallow a plate or an e-mail), then the longest, then
+    the highest score."""
     chosen: list[Finding] = []
     starts: list[int] = []
-    for finding in sorted(_joined(findings), key=lambda f: (f.start - f.end, -f.score, f.start)):
+
+    def rank(f: Finding) -> tuple[bool, int, float, int]:
+        return f in from_model, f.start - f.end, -f.score, f.start
+
+    for finding in sorted(_joined(findings), key=rank):
         at = bisect.bisect_left(starts, finding.end)
         if at and chosen[at - 1].end > finding.start:
             continue  # overlaps the chosen span that starts last before its end

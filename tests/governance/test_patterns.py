@@ -77,3 +77,11 @@ def test_generic_institutions_are_not_names() -> None:
     assert patterns.entity_kind("ORGANISATION", "DSS") == "ORGANISATION"  # an acronym
     assert patterns.entity_kind("LIEU", "Cour de cassation") == "ORGANISATION"
     assert patterns.entity_kind("LIEU", "Genève") == "LIEU"
+
+
+def test_names_announced_by_a_case_or_an_introduction() -> None:
+    text = ("Dans l'affaire Mellor, puis l'arrêt Chahal c. Royaume-Uni et l'affaire R (Mellor), "
+            "un dénommé Heffy a été arrêté ; l'affaire est close. CIRCONSTANCES DE L'AFFAIRE\n"
+            "Le requérant, détenu à la maison d'arrêt de Lublin.")
+    assert [t for _, t in _spans(patterns.find_cued_names(text), text)] == [
+        "Mellor", "Chahal", "Mellor", "Heffy"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -135,6 +137,21 @@ def test_resolve_joins_same_kind_and_keeps_the_longest() -> None:
     assert found[0].score == 0.85
 
 
+def test_patterns_win_over_the_language_model() -> None:
+    text = "pour la voiture GE 821125 du requérant"
+    loose = Finding(8, 25, "LIEU", text[8:25], 0.85)  # spaCy's "voiture GE 821125"
+    plate = Finding(16, 25, "PLAQUE", text[16:25], 0.6)
+    assert resolve([loose, plate], from_model={loose}) == [plate]
+    assert resolve([loose, plate]) == [loose]  # without the hint, the longest span wins
+
+
+def test_names_on_separate_lines_stay_apart(detector: Detector) -> None:
+    text = "Ont comparu :\npour le Gouvernement\nM. R. Reed, conseil,\nMme A. Jenkins, conseillère."
+    found = _kinds(detector.detect(text))
+    assert ("PERSONNE", "R. Reed") in found and ("PERSONNE", "A. Jenkins") in found
+    assert all("\n" not in t for _, t in found)
+
+
 def test_thresholds_per_kind() -> None:
     text = "Marie Curie a écrit à la Banque cantonale de Genève depuis Lancy."
     quiet = Detector(_settings(pii_thresholds={"ORGANISATION": 1.5, "LIEU": 0.9}))
@@ -190,6 +207,16 @@ def test_nothing_touches_the_network(no_network: list[object],
     assert ("EMAIL", "jean.dupont@etat.ge.ch") in _kinds(found)
     assert tldextract.extract("jean.dupont@etat.ge.ch").suffix == "ch"  # presidio's e-mail check
     assert no_network == []
+
+
+def test_importing_the_detector_loads_nothing() -> None:
+    code = ("import sys, civique.governance.pii as pii, civique.settings as s; "
+            "pii.Detector(s.Settings(_env_file=None)); "
+            "print(sorted(m for m in ('spacy', 'presidio_analyzer', 'tldextract') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parents[2])
+    assert out.stdout.strip() == "[]"
 
 
 def test_a_missing_spacy_model_is_refused_not_downloaded(monkeypatch: pytest.MonkeyPatch) -> None:
