@@ -32,6 +32,7 @@ from civique.documents.routes import router as documents_router
 from civique.documents.search_routes import router as search_router
 from civique.documents.viewer_routes import router as viewer_router
 from civique.errors import UserError
+from civique.governance.rights_routes import router as rights_router
 from civique.governance.routes import router as governance_router
 from civique.i18n import gettext, load_catalogs
 from civique.jobs.queue import start_in_process
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         auth_router,
         chat_router,
         chat_privacy_router,
+        rights_router,
         documents_router,
         viewer_router,
         document_files_router,

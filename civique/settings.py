@@ -319,6 +319,14 @@ class Settings(BaseSettings):
         "export is refused with a message asking to narrow the filters.",
     )
 
+    # Data-subject rights
+    rights_export_max_file_bytes: int = Field(
+        default=1024 * 1024 * 1024,
+        ge=0,
+        description="Most bytes of uploaded files put in one user's data export (ZIP); files "
+        "beyond it are listed with their document, to download from there.",
+    )
+
     # Re-identification vault
     vault_keys: Annotated[list[str], NoDecode] = Field(
         default_factory=list,

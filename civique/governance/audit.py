@@ -39,6 +39,8 @@ ACTIONS: dict[str, str] = {
     "org.restored": N_("Organisation restored"),
     "register.exported": N_("Register exported"),
     "register.verified": N_("Integrity check"),
+    "rights.exported": N_("Own data exported"),
+    "rights.conversations_deleted": N_("Own conversations deleted"),
 }
 
 

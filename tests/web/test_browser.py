@@ -369,6 +369,11 @@ def visit_pages(
     page.fill("#token-name", "Tableur")
     page.locator("form[action='/account/tokens'] button").click()
     check_page(page, artifacts, f"account-{tag}", found)
+    page.click("a[href='/account/data']")
+    with page.expect_download() as download:
+        page.locator("form[action='/account/data/export'] button").click()
+    assert download.value.suggested_filename.endswith(".zip")
+    check_page(page, artifacts, f"account-data-{tag}", found)
     page.goto(server.url + "/chat/999999")
     check_page(page, artifacts, f"error-{tag}", found)
     return found
