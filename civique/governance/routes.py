@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response, StreamingResponse
+from sqlalchemy.orm import Session
 
 from civique.auth.models import User
 from civique.db.base import utcnow
@@ -116,8 +117,8 @@ def export_page(
 ) -> Response:
     """Download the filtered register as CSV or JSON (noted in the audit log)."""
     filters = _filters(**form)
-    service.begin_export(db, actor, filters, fmt, settings.register_export_max_rows)
-    return _download(request, actor, filters, fmt)
+    export = service.begin_export(db, actor, filters, fmt, settings.register_export_max_rows)
+    return _download(request, db, actor, export)
 
 
 @router.get("/register/{output_id}", name="register_entry")
@@ -135,7 +136,7 @@ def verify_page(
     expect_head: Annotated[str, Form(max_length=80)] = "",
 ) -> Response:
     """Check that no entry of the register or of the audit log was altered or removed."""
-    result = service.run_check(db, actor, actor.org_id, expect_head.strip() or None)
+    result = service.run_check(db, actor, expect_head.strip() or None)
     return page(
         request,
         "register/check.html",
@@ -180,22 +181,20 @@ def audit_page(
 
 
 def _download(
-    request: Request, actor: User, filters: service.RegisterFilters, fmt: str
+    request: Request, db: Session, actor: User, export: service.Export
 ) -> StreamingResponse:
     """Stream the export from a session of its own (the request's closes before the body)."""
     sessions = request.app.state.sessions
 
     def body() -> Iterator[str]:
         with sessions() as session:
-            yield from service.export_lines(session, actor, filters, fmt)
+            yield from service.export_lines(session, actor, export)
 
-    with sessions() as session:
-        org = session.get(Organisation, actor.org_id)
-        slug = org.slug if org else "civique"
-    name = f"registre-{slug}-{utcnow():%Y%m%d-%H%M%S}.{fmt}"
+    org = db.get(Organisation, actor.org_id)
+    name = f"registre-{org.slug if org else 'civique'}-{utcnow():%Y%m%d-%H%M%S}.{export.fmt}"
     return StreamingResponse(
         body(),
-        media_type=MEDIA[fmt],
+        media_type=MEDIA[export.fmt],
         headers={
             "Content-Disposition": f'attachment; filename="{name}"',
             "Cache-Control": "no-store",
@@ -254,8 +253,8 @@ def api_export(
     fmt: Annotated[str, Query(alias="format", max_length=10)] = "json",
 ) -> StreamingResponse:
     """The filtered register as CSV or JSON, streamed (noted in the audit log)."""
-    service.begin_export(db, actor, filters, fmt, settings.register_export_max_rows)
-    return _download(request, actor, filters, fmt)
+    export = service.begin_export(db, actor, filters, fmt, settings.register_export_max_rows)
+    return _download(request, db, actor, export)
 
 
 @router.get("/api/v1/register/{output_id}", tags=["Register"])
@@ -268,7 +267,7 @@ def api_entry(actor: ApiDpo, db: DB, output_id: int) -> RegisterEntry:
 def api_verify(actor: ApiDpo, db: DB, body: CheckRequest | None = None) -> CheckResult:
     """Check the register and the audit log (noted in the audit log)."""
     expect = body.expect_head.strip() if body and body.expect_head else None
-    result = service.run_check(db, actor, actor.org_id, expect)
+    result = service.run_check(db, actor, expect)
     return CheckResult(
         ok=result.ok,
         register_chain=_chain_out(result.register),

@@ -291,3 +291,16 @@ def test_api_lists_and_opens_entries(
     assert entry["events"][0]["kind"] == "created" and entry["events"][0]["intact"] is True
     exported = api.get("/api/v1/register/export?format=csv", headers=headers)
     assert exported.status_code == 200 and exported.text.count("\n") == 4
+
+
+def test_an_export_holds_what_it_counted(
+    db: Session, settings: Settings, tenant: Tenant, outputs: dict[str, int]
+) -> None:
+    from civique.governance import service
+
+    dpo = tenant.users["dpo"]
+    export = service.begin_export(db, dpo, service.RegisterFilters(), "json", 10)
+    make_output(db, settings, tenant, "Arrivée pendant l'export")
+    data = json.loads("".join(service.export_lines(db, dpo, export)))
+    assert data["export"]["entries"] == export.count == 3
+    assert [e["id"] for e in data["entries"]] == sorted(outputs.values())
