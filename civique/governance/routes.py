@@ -227,19 +227,7 @@ def api_register(
 ) -> RegisterList:
     """A page (50 entries) of the register of AI-assisted outputs, newest first."""
     found = service.search_register(db, actor, filters, page_number)
-    items = [
-        RegisterItem(
-            id=r.id,
-            created_at=r.created_at,
-            user=r.user_name,
-            unit=r.unit_name,
-            tool=r.tool,
-            model=r.model_id,
-            model_version=r.model_version,
-            validation=r.validation,
-        )
-        for r in found.rows
-    ]
+    items = [_item(r) for r in found.rows]
     return RegisterList(items=items, total=found.total, page=found.page, pages=found.pages)
 
 
@@ -289,20 +277,26 @@ def _chain_out(report: Report) -> ChainCheck:
     )
 
 
+def _item(row: service.RegisterRow) -> RegisterItem:
+    return RegisterItem(
+        id=row.id,
+        created_at=row.created_at,
+        user=row.user_name,
+        unit=row.unit_name,
+        tool=row.tool,
+        model=row.model_id,
+        model_version=row.model_version,
+        validation=row.validation,
+    )
+
+
 def _entry_out(view: service.EntryView) -> RegisterEntry:
     record = view.record
     return RegisterEntry(
-        id=record.id,
-        created_at=record.created_at,
-        user=view.user_name,
-        unit=view.unit_name,
-        tool=record.tool,
-        model=record.model_id,
-        model_version=record.model_version,
+        **_item(service.row_of(record, view.user_name, view.unit_name)).model_dump(),
         prompt_template=record.prompt_template,
         prompt_template_version=record.prompt_template_version,
         status=record.status,
-        validation=record.validation,
         input=record.input,
         output=record.output,
         final_text=record.final_text,

@@ -143,6 +143,20 @@ class RegisterRow:
 Listing = Select[OutputRecord, str | None, str | None]
 
 
+def row_of(record: OutputRecord, user_name: str | None, unit_name: str | None) -> RegisterRow:
+    """An output as the register's list shows it."""
+    return RegisterRow(
+        record.id,
+        as_utc(record.created_at),
+        user_name,
+        unit_name,
+        record.tool,
+        record.model_id,
+        record.model_version,
+        record.validation,
+    )
+
+
 def _listing(actor: User, filters: RegisterFilters) -> Listing:
     return (
         select(OutputRecord, User.name, Unit.name)
@@ -159,19 +173,7 @@ def search_register(
     """One page of the outputs matching the filters, newest first."""
     check_filters(session, actor, filters)
     found, total, page = _page(session, _listing(actor, filters), page)
-    rows = [
-        RegisterRow(
-            r.id,
-            as_utc(r.created_at),
-            user,
-            unit,
-            r.tool,
-            r.model_id,
-            r.model_version,
-            r.validation,
-        )
-        for r, user, unit in found
-    ]
+    rows = [row_of(record, user, unit) for record, user, unit in found]
     return Paged(rows, total, page)
 
 
