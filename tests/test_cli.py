@@ -110,7 +110,7 @@ def test_prepare_models_reports_a_verified_file(tmp_path: Path, embedded_model_f
 def _register_of_three(data_dir: Path) -> list[int]:
     """A migrated database with an organisation and three registered outputs."""
     from civique.settings import Settings
-    from tests.governance.conftest import make_output
+    from tests.governance.outputs import make_output
     from tests.helpers import make_tenant
 
     assert _civique(data_dir, "migrate").returncode == 0

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -89,21 +89,13 @@ def register_page(
 ) -> Response:
     """The register: filters, a page of outputs, export links and the integrity check."""
     choices = service.filter_choices(db, actor)
-    context: dict[str, Any] = {"form": form, "choices": choices, "labels": labels, "found": None}
-    try:
+    context: dict[str, Any] = {"form": form, "choices": choices, "labels": labels}
+
+    def search() -> tuple[service.Paged, dict[str, str]]:
         filters = _filters(**form)
-        found = service.search_register(db, actor, filters, page_number)
-    except UserError as exc:
-        if exc.status == 404:
-            raise
-        return page(request, "register/index.html", exc.status, error=error_message(exc), **context)
-    query = filters.query()
-    context.update(
-        found=found,
-        export_query=urlencode(query),
-        page_query=lambda n: urlencode({**query, "page": n}),
-    )
-    return page(request, "register/index.html", **context)
+        return service.search_register(db, actor, filters, page_number), filters.query()
+
+    return _list_page(request, "register/index.html", context, search)
 
 
 @router.get("/register/export", name="register_export")
@@ -164,20 +156,39 @@ def audit_page(
         "actions": audit.ACTIONS,
         "actors": service.audit_actors(db, actor),
         "summary": labels.audit_summary,
-        "found": None,
     }
-    try:
+
+    def search() -> tuple[service.Paged, dict[str, str]]:
         filters = service.AuditFilters(
             action.strip(), parse_day(since), parse_day(until), optional_id(actor_id)
         )
-        found = service.search_audit(db, actor, filters, page_number)
+        return service.search_audit(db, actor, filters, page_number), filters.query()
+
+    return _list_page(request, "audit/index.html", context, search)
+
+
+def _list_page(
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    search: Callable[[], tuple[service.Paged, dict[str, str]]],
+) -> Response:
+    """A filtered list page: the page of rows, or the form again with why the filters were
+    refused (a unit or user of another organisation stays a 404)."""
+    try:
+        found, query = search()
     except UserError as exc:
         if exc.status == 404:
             raise
-        return page(request, "audit/index.html", exc.status, error=error_message(exc), **context)
-    query = filters.query()
-    context.update(found=found, page_query=lambda n: urlencode({**query, "page": n}))
-    return page(request, "audit/index.html", **context)
+        return page(request, template, exc.status, error=error_message(exc), found=None, **context)
+    return page(
+        request,
+        template,
+        found=found,
+        query=urlencode(query),
+        page_query=lambda n: urlencode({**query, "page": n}),
+        **context,
+    )
 
 
 def _download(

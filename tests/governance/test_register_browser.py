@@ -17,7 +17,7 @@ from civique.llm.models import OutputRecord
 from civique.orgs.models import Organisation
 from civique.settings import Settings
 from tests.browser import axe_violations, demo_server, logged_in_page
-from tests.governance.conftest import make_output
+from tests.governance.outputs import make_output
 from tests.helpers import Tenant
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]

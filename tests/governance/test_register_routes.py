@@ -22,7 +22,7 @@ from civique.governance.models import AuditEntry, RegisterEvent
 from civique.llm.models import OutputRecord
 from civique.orgs.models import Unit
 from civique.settings import Settings
-from tests.governance.conftest import make_output
+from tests.governance.outputs import make_output
 from tests.helpers import Tenant, login
 
 SOURCE = {"n": 1, "document_id": 5, "title": "Règlement du cimetière", "version": 2, "page": 3}
