@@ -139,3 +139,71 @@ def test_vault_keys_check_and_rotation(
     monkeypatch.setenv("CIVIQUE_VAULT_KEYS", "pas-une-cle")
     bad = _civique(tmp_path, "vault", "check")
     assert bad.returncode == 2 and "not a Fernet key" in bad.stderr
+
+
+def _register_of_three(data_dir: Path) -> list[int]:
+    """A migrated database with an organisation and three registered outputs."""
+    from civique.settings import Settings
+    from tests.governance.outputs import make_output
+    from tests.helpers import make_tenant
+
+    assert _civique(data_dir, "migrate").returncode == 0
+    settings = Settings(_env_file=None, data_dir=data_dir)  # type: ignore[call-arg]
+    engine = make_engine(settings.sqlalchemy_url)
+    with make_session_factory(engine)() as session:
+        tenant = make_tenant(session, "ville")
+        made = [make_output(session, settings, tenant, f"Courrier {n}") for n in range(3)]
+    engine.dispose()
+    return made
+
+
+def _tamper(data_dir: Path, statement: str) -> None:
+    from sqlalchemy import text
+
+    engine = make_engine(f"sqlite:///{data_dir / 'civique.db'}")
+    with engine.begin() as conn:
+        conn.execute(text(statement))
+    engine.dispose()
+
+
+def test_audit_verify_passes_then_names_the_first_broken_entry(tmp_path: Path) -> None:
+    _register_of_three(tmp_path)
+    good = _civique(tmp_path, "audit", "verify")
+    assert good.returncode == 0, good.stderr
+    assert "ville · registre : intact, 3 entrées" in good.stdout
+    assert "ville · journal d'audit : intact" in good.stdout
+    head = _civique(tmp_path, "audit", "head", "--org", "ville")
+    assert head.returncode == 0
+    noted = head.stdout.splitlines()[0].rsplit(" ", 1)[1]
+    assert noted.startswith("3:") and len(noted) == 2 + 64
+    anchored = _civique(tmp_path, "audit", "verify", "--org", "ville", "--expect-head", noted)
+    assert anchored.returncode == 0
+    _tamper(
+        tmp_path,
+        "UPDATE register_events SET payload = replace(payload, 'fake-1', 'x') WHERE seq = 2",
+    )
+    broken = _civique(tmp_path, "audit", "verify")
+    assert broken.returncode == 1
+    assert "ville · registre : ROMPU à l'entrée 2" in broken.stdout
+    assert "L'entrée 2 a été modifiée" in broken.stdout
+    assert "dernière tête intacte : 1:" in broken.stdout
+
+
+def test_audit_verify_catches_a_removed_tail_with_the_noted_head(tmp_path: Path) -> None:
+    made = _register_of_three(tmp_path)
+    noted = _civique(tmp_path, "audit", "head").stdout.splitlines()[0].rsplit(" ", 1)[1]
+    # A careful attacker removes the last entry, its output and moves the stored head back.
+    _tamper(tmp_path, "DELETE FROM register_events WHERE seq = 3")
+    _tamper(tmp_path, f"DELETE FROM output_records WHERE id = {made[2]}")
+    _tamper(
+        tmp_path,
+        "UPDATE chain_heads SET seq = 2, hash = (SELECT hash FROM register_events WHERE seq = 2) "
+        "WHERE chain = 'register_events'",
+    )
+    assert _civique(tmp_path, "audit", "verify").returncode == 0  # undetectable from inside
+    caught = _civique(tmp_path, "audit", "verify", "--org", "ville", "--expect-head", noted)
+    assert caught.returncode == 1 and "n'est plus dans le registre" in caught.stdout
+    unknown = _civique(tmp_path, "audit", "verify", "--org", "inconnue")
+    assert unknown.returncode == 2 and "Traceback" not in unknown.stderr
+    needs_org = _civique(tmp_path, "audit", "verify", "--expect-head", noted)
+    assert needs_org.returncode == 2 and "--org" in needs_org.stderr

@@ -32,7 +32,7 @@ from civique.documents import service as documents
 from civique.documents.models import CollectionShare, Document, DocumentSection, DocumentVersion
 from civique.orgs.models import Team, TeamMember, Unit
 from civique.orgs.service import create_organisation
-from tests.governance.conftest import make_output
+from tests.governance.outputs import make_output
 from tests.helpers import Tenant, csrf_of, login, make_tenant
 
 

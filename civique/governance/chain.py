@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -60,26 +60,18 @@ def link_hash(row: ChainRow) -> str:
     return digest(row.prev_hash + canonical(fields))
 
 
-def _locked_head(session: Session, chain: str, org_id: int) -> ChainHead:
-    """The organisation's head row, created if needed and locked until the transaction ends.
-
-    PostgreSQL: a row lock (FOR UPDATE). SQLite: the INSERT takes the database's write lock, so
-    the head read after it is the latest one.
-    """
+def _locked_head(session: Session, chain: str, org_id: int) -> tuple[int, str]:
+    """The organisation's head (seq, hash), created if needed and locked until the transaction
+    ends, in one statement: an upsert that rewrites the row takes its row lock on PostgreSQL and
+    the database's write lock on SQLite, so the head it returns is the latest one."""
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(
-        insert(ChainHead)
-        .values(chain=chain, org_id=org_id, seq=0, hash=GENESIS)
-        .on_conflict_do_nothing()
-    )
-    stmt = (
-        select(ChainHead)
-        .where(ChainHead.chain == chain, ChainHead.org_id == org_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return session.scalars(stmt).one()
+    new = insert(ChainHead).values(chain=chain, org_id=org_id, seq=0, hash=GENESIS)
+    stmt = new.on_conflict_do_update(
+        index_elements=[ChainHead.chain, ChainHead.org_id], set_={"seq": ChainHead.seq}
+    ).returning(ChainHead.seq, ChainHead.hash)
+    seq, head = session.execute(stmt).one()
+    return int(seq), str(head)
 
 
 def append(
@@ -92,28 +84,36 @@ def append(
     **linked: Any,
 ) -> Row:
     """Add a row at the end of the organisation's chain; the caller commits."""
-    head = _locked_head(session, model.__tablename__, org_id)
+    chain = model.__tablename__
+    seq, prev = _locked_head(session, chain, org_id)
     row = model(
         org_id=org_id,
-        seq=head.seq + 1,
+        seq=seq + 1,
         at=utcnow(),
         actor_id=actor_id,
         kind=kind,
         payload=canonical(payload),
-        prev_hash=head.hash,
+        prev_hash=prev,
         **linked,
     )
     row.hash = link_hash(row)
-    head.seq, head.hash = row.seq, row.hash
     session.add(row)
+    session.execute(
+        update(ChainHead)
+        .where(ChainHead.chain == chain, ChainHead.org_id == org_id)
+        .values(seq=row.seq, hash=row.hash)
+    )
     session.flush()
     return row
 
 
 def stored_head(session: Session, model: type[Row], org_id: int) -> tuple[int, str]:
     """The head recorded with the last append: (seq, hash), (0, GENESIS) for an empty chain."""
-    head = session.get(ChainHead, (model.__tablename__, org_id))
-    return (head.seq, head.hash) if head else (0, GENESIS)
+    stmt = select(ChainHead.seq, ChainHead.hash).where(
+        ChainHead.chain == model.__tablename__, ChainHead.org_id == org_id
+    )
+    found = session.execute(stmt).first()
+    return (found[0], found[1]) if found else (0, GENESIS)
 
 
 @dataclass

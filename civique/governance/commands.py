@@ -55,7 +55,7 @@ def verify_all(session: Session, slug: str | None, expect: str | None) -> tuple[
         raise UserError("audit_expect_needs_org")
     lines, ok = [], True
     for org in _organisations(session, slug):
-        result = service.run_check(session, None, org.id, expect)
+        result = service.check_organisation(session, org.id, None, expect)
         lines += _line(org, result.register) + _line(org, result.audit)
         ok = ok and result.ok
     return lines, ok

@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response, StreamingResponse
+from sqlalchemy.orm import Session
 
 from civique.auth.models import User
 from civique.db.base import utcnow
@@ -88,21 +89,13 @@ def register_page(
 ) -> Response:
     """The register: filters, a page of outputs, export links and the integrity check."""
     choices = service.filter_choices(db, actor)
-    context: dict[str, Any] = {"form": form, "choices": choices, "labels": labels, "found": None}
-    try:
+    context: dict[str, Any] = {"form": form, "choices": choices, "labels": labels}
+
+    def search() -> tuple[service.Paged, dict[str, str]]:
         filters = _filters(**form)
-        found = service.search_register(db, actor, filters, page_number)
-    except UserError as exc:
-        if exc.status == 404:
-            raise
-        return page(request, "register/index.html", exc.status, error=error_message(exc), **context)
-    query = filters.query()
-    context.update(
-        found=found,
-        export_query=urlencode(query),
-        page_query=lambda n: urlencode({**query, "page": n}),
-    )
-    return page(request, "register/index.html", **context)
+        return service.search_register(db, actor, filters, page_number), filters.query()
+
+    return _list_page(request, "register/index.html", context, search)
 
 
 @router.get("/register/export", name="register_export")
@@ -116,8 +109,8 @@ def export_page(
 ) -> Response:
     """Download the filtered register as CSV or JSON (noted in the audit log)."""
     filters = _filters(**form)
-    service.begin_export(db, actor, filters, fmt, settings.register_export_max_rows)
-    return _download(request, actor, filters, fmt)
+    export = service.begin_export(db, actor, filters, fmt, settings.register_export_max_rows)
+    return _download(request, db, actor, export)
 
 
 @router.get("/register/{output_id}", name="register_entry")
@@ -135,7 +128,7 @@ def verify_page(
     expect_head: Annotated[str, Form(max_length=80)] = "",
 ) -> Response:
     """Check that no entry of the register or of the audit log was altered or removed."""
-    result = service.run_check(db, actor, actor.org_id, expect_head.strip() or None)
+    result = service.run_check(db, actor, expect_head.strip() or None)
     return page(
         request,
         "register/check.html",
@@ -163,39 +156,56 @@ def audit_page(
         "actions": audit.ACTIONS,
         "actors": service.audit_actors(db, actor),
         "summary": labels.audit_summary,
-        "found": None,
     }
-    try:
+
+    def search() -> tuple[service.Paged, dict[str, str]]:
         filters = service.AuditFilters(
             action.strip(), parse_day(since), parse_day(until), optional_id(actor_id)
         )
-        found = service.search_audit(db, actor, filters, page_number)
+        return service.search_audit(db, actor, filters, page_number), filters.query()
+
+    return _list_page(request, "audit/index.html", context, search)
+
+
+def _list_page(
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    search: Callable[[], tuple[service.Paged, dict[str, str]]],
+) -> Response:
+    """A filtered list page: the page of rows, or the form again with why the filters were
+    refused (a unit or user of another organisation stays a 404)."""
+    try:
+        found, query = search()
     except UserError as exc:
         if exc.status == 404:
             raise
-        return page(request, "audit/index.html", exc.status, error=error_message(exc), **context)
-    query = filters.query()
-    context.update(found=found, page_query=lambda n: urlencode({**query, "page": n}))
-    return page(request, "audit/index.html", **context)
+        return page(request, template, exc.status, error=error_message(exc), found=None, **context)
+    return page(
+        request,
+        template,
+        found=found,
+        query=urlencode(query),
+        page_query=lambda n: urlencode({**query, "page": n}),
+        **context,
+    )
 
 
 def _download(
-    request: Request, actor: User, filters: service.RegisterFilters, fmt: str
+    request: Request, db: Session, actor: User, export: service.Export
 ) -> StreamingResponse:
     """Stream the export from a session of its own (the request's closes before the body)."""
     sessions = request.app.state.sessions
 
     def body() -> Iterator[str]:
         with sessions() as session:
-            yield from service.export_lines(session, actor, filters, fmt)
+            yield from service.export_lines(session, actor, export)
 
-    with sessions() as session:
-        org = session.get(Organisation, actor.org_id)
-        slug = org.slug if org else "civique"
-    name = f"registre-{slug}-{utcnow():%Y%m%d-%H%M%S}.{fmt}"
+    org = db.get(Organisation, actor.org_id)
+    name = f"registre-{org.slug if org else 'civique'}-{utcnow():%Y%m%d-%H%M%S}.{export.fmt}"
     return StreamingResponse(
         body(),
-        media_type=MEDIA[fmt],
+        media_type=MEDIA[export.fmt],
         headers={
             "Content-Disposition": f'attachment; filename="{name}"',
             "Cache-Control": "no-store",
@@ -228,19 +238,7 @@ def api_register(
 ) -> RegisterList:
     """A page (50 entries) of the register of AI-assisted outputs, newest first."""
     found = service.search_register(db, actor, filters, page_number)
-    items = [
-        RegisterItem(
-            id=r.id,
-            created_at=r.created_at,
-            user=r.user_name,
-            unit=r.unit_name,
-            tool=r.tool,
-            model=r.model_id,
-            model_version=r.model_version,
-            validation=r.validation,
-        )
-        for r in found.rows
-    ]
+    items = [_item(r) for r in found.rows]
     return RegisterList(items=items, total=found.total, page=found.page, pages=found.pages)
 
 
@@ -254,8 +252,8 @@ def api_export(
     fmt: Annotated[str, Query(alias="format", max_length=10)] = "json",
 ) -> StreamingResponse:
     """The filtered register as CSV or JSON, streamed (noted in the audit log)."""
-    service.begin_export(db, actor, filters, fmt, settings.register_export_max_rows)
-    return _download(request, actor, filters, fmt)
+    export = service.begin_export(db, actor, filters, fmt, settings.register_export_max_rows)
+    return _download(request, db, actor, export)
 
 
 @router.get("/api/v1/register/{output_id}", tags=["Register"])
@@ -268,7 +266,7 @@ def api_entry(actor: ApiDpo, db: DB, output_id: int) -> RegisterEntry:
 def api_verify(actor: ApiDpo, db: DB, body: CheckRequest | None = None) -> CheckResult:
     """Check the register and the audit log (noted in the audit log)."""
     expect = body.expect_head.strip() if body and body.expect_head else None
-    result = service.run_check(db, actor, actor.org_id, expect)
+    result = service.run_check(db, actor, expect)
     return CheckResult(
         ok=result.ok,
         register_chain=_chain_out(result.register),
@@ -290,20 +288,26 @@ def _chain_out(report: Report) -> ChainCheck:
     )
 
 
+def _item(row: service.RegisterRow) -> RegisterItem:
+    return RegisterItem(
+        id=row.id,
+        created_at=row.created_at,
+        user=row.user_name,
+        unit=row.unit_name,
+        tool=row.tool,
+        model=row.model_id,
+        model_version=row.model_version,
+        validation=row.validation,
+    )
+
+
 def _entry_out(view: service.EntryView) -> RegisterEntry:
     record = view.record
     return RegisterEntry(
-        id=record.id,
-        created_at=record.created_at,
-        user=view.user_name,
-        unit=view.unit_name,
-        tool=record.tool,
-        model=record.model_id,
-        model_version=record.model_version,
+        **_item(service.row_of(record, view.user_name, view.unit_name)).model_dump(),
         prompt_template=record.prompt_template,
         prompt_template_version=record.prompt_template_version,
         status=record.status,
-        validation=record.validation,
         input=record.input,
         output=record.output,
         final_text=record.final_text,

@@ -42,7 +42,7 @@ class RegisterEventOut(BaseModel):
     details: dict[str, Any]
 
 
-class RegisterEntry(BaseModel):
+class RegisterEntry(RegisterItem):
     """An output with everything the register knows of it.
 
     `checks` says, for `input`, `output` and `final`, whether the stored text still matches the
@@ -50,17 +50,9 @@ class RegisterEntry(BaseModel):
     before the register existed.
     """
 
-    id: int
-    created_at: datetime
-    user: str | None
-    unit: str | None
-    tool: str
-    model: str
-    model_version: str
     prompt_template: str
     prompt_template_version: str
     status: str
-    validation: str
     input: list[dict[str, str]]
     output: str
     final_text: str | None

@@ -143,6 +143,20 @@ class RegisterRow:
 Listing = Select[OutputRecord, str | None, str | None]
 
 
+def row_of(record: OutputRecord, user_name: str | None, unit_name: str | None) -> RegisterRow:
+    """An output as the register's list shows it."""
+    return RegisterRow(
+        record.id,
+        as_utc(record.created_at),
+        user_name,
+        unit_name,
+        record.tool,
+        record.model_id,
+        record.model_version,
+        record.validation,
+    )
+
+
 def _listing(actor: User, filters: RegisterFilters) -> Listing:
     return (
         select(OutputRecord, User.name, Unit.name)
@@ -159,19 +173,7 @@ def search_register(
     """One page of the outputs matching the filters, newest first."""
     check_filters(session, actor, filters)
     found, total, page = _page(session, _listing(actor, filters), page)
-    rows = [
-        RegisterRow(
-            r.id,
-            as_utc(r.created_at),
-            user,
-            unit,
-            r.tool,
-            r.model_id,
-            r.model_version,
-            r.validation,
-        )
-        for r, user, unit in found
-    ]
+    rows = [row_of(record, user, unit) for record, user, unit in found]
     return Paged(rows, total, page)
 
 
@@ -331,17 +333,29 @@ CSV_COLUMNS = (
 )
 
 
+@dataclass(frozen=True)
+class Export:
+    """An accepted export: its format, its filters, and the entries it holds (ids up to
+    `last_id`, so outputs made while it streams do not push it past what was counted)."""
+
+    fmt: str
+    filters: RegisterFilters
+    count: int
+    last_id: int
+
+
 def begin_export(
     session: Session, actor: User, filters: RegisterFilters, fmt: str, limit: int
-) -> int:
-    """Check an export and note it in the audit log; the number of entries it will hold.
+) -> Export:
+    """Check an export and note it in the audit log.
 
     Refused above `limit` entries (the DPO narrows the filters) rather than cut short.
     """
     check_filters(session, actor, filters)
     if fmt not in EXPORT_FORMATS:
         raise UserError("register_bad_format")
-    count = session.scalar(select(func.count()).where(*_conditions(actor, filters))) or 0
+    stmt = select(func.count(), func.max(OutputRecord.id)).where(*_conditions(actor, filters))
+    count, last_id = session.execute(stmt).one()
     if count > limit:
         raise UserError("register_export_too_big", 413, count=count, limit=limit)
     audit.record(
@@ -354,19 +368,17 @@ def begin_export(
         filters=filters.query(),
     )
     session.commit()
-    return count
+    return Export(fmt, filters, count, last_id or 0)
 
 
-def export_entries(
-    session: Session, actor: User, filters: RegisterFilters
-) -> Iterator[dict[str, Any]]:
-    """Every matching output with its register events, oldest first, read in batches."""
+def export_entries(session: Session, actor: User, export: Export) -> Iterator[dict[str, Any]]:
+    """Every output of an export with its register events, oldest first, read in batches."""
     _require(actor, "register.read")
     last = 0
     while True:
         stmt = (
-            _listing(actor, filters)
-            .where(OutputRecord.id > last)
+            _listing(actor, export.filters)
+            .where(OutputRecord.id > last, OutputRecord.id <= export.last_id)
             .order_by(None)
             .order_by(OutputRecord.id)
             .limit(EXPORT_BATCH)
@@ -436,7 +448,7 @@ def _export_entry(
     }
 
 
-def export_header(session: Session, actor: User, filters: RegisterFilters) -> dict[str, Any]:
+def export_header(session: Session, actor: User, export: Export) -> dict[str, Any]:
     """What a JSON export says of itself: who, when, which filters, the register's head."""
     org = session.get(Organisation, actor.org_id)
     seq, head = stored_head(session, RegisterEvent, actor.org_id)
@@ -444,7 +456,8 @@ def export_header(session: Session, actor: User, filters: RegisterFilters) -> di
         "organisation": org.slug if org else None,
         "exported_at": utcnow().isoformat(),
         "exported_by": actor.name,
-        "filters": filters.query(),
+        "filters": export.filters.query(),
+        "entries": export.count,
         "register_head": {"seq": seq, "hash": head},
     }
 
@@ -489,14 +502,12 @@ def _json_lines(header: dict[str, Any], entries: Iterator[dict[str, Any]]) -> It
     yield "\n]}\n"
 
 
-def export_lines(
-    session: Session, actor: User, filters: RegisterFilters, fmt: str
-) -> Iterator[str]:
+def export_lines(session: Session, actor: User, export: Export) -> Iterator[str]:
     """The export as text chunks (CSV or JSON), streamed after `begin_export` accepted it."""
-    entries = export_entries(session, actor, filters)
-    if fmt == "csv":
+    entries = export_entries(session, actor, export)
+    if export.fmt == "csv":
         return _csv_lines(entries)
-    return _json_lines(export_header(session, actor, filters), entries)
+    return _json_lines(export_header(session, actor, export), entries)
 
 
 # The integrity check ---------------------------------------------------------------------------
@@ -515,14 +526,18 @@ class Check:
         return self.register.ok and self.audit.ok
 
 
-def run_check(
-    session: Session, actor: User | None, org_id: int, expect: str | None = None
+def run_check(session: Session, actor: User, expect: str | None = None) -> Check:
+    """Check the actor's organisation (`expect`: a register head noted elsewhere); noted in its
+    audit log."""
+    _require(actor, "register.read")
+    return check_organisation(session, actor.org_id, actor, expect)
+
+
+def check_organisation(
+    session: Session, org_id: int, actor: User | None = None, expect: str | None = None
 ) -> Check:
-    """Check both chains of an organisation (`expect`: a register head noted elsewhere) and
-    note the check in its audit log (actor None: the command line)."""
-    if actor is not None:
-        _require(actor, "register.read")
-        org_id = actor.org_id
+    """Check both chains of an organisation and note the check in its audit log (no actor: the
+    command line, which may check any organisation)."""
     result = Check(
         register.verify_register(session, org_id, expect), verify(session, AuditEntry, org_id)
     )

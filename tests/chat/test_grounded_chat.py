@@ -159,6 +159,12 @@ def test_grounded_reply_keeps_the_verified_citation_and_drops_the_invented_one(
     record = db.get(OutputRecord, reply.output_id)
     assert record is not None and record.call_id == call.id
     assert record.prompt_template == "chat.grounded"
+    # The register keeps the passages the model was given: document, title, version, page.
+    sources = record.sources or []
+    assert 1 <= len(sources) == prompt[-1].content.count("</source>")
+    assert sources[0]["n"] == 1 and sources[0]["version"] == 1
+    assert citation["document_id"] in {s["document_id"] for s in sources}
+    assert {s["title"] for s in sources} >= {document.title}
     uses = db.scalars(select(CitationUse)).all()
     assert [(u.document_id, u.chunk_id, u.output_id) for u in uses] == [
         (citation["document_id"], citation["chunk_id"], reply.output_id)
@@ -327,6 +333,9 @@ def test_api_answer_carries_checked_citations(
     assert [c["quote"] for c in last["citations"]] == [citation["quote"]]
     uses = db.scalars(select(CitationUse)).all()
     assert len(uses) == 2 and all(u.output_id for u in uses)
+    record = db.get(OutputRecord, uses[0].output_id)
+    assert record is not None and record.sources
+    assert citation["document_id"] in {s["document_id"] for s in record.sources}
 
 
 def test_interrupted_grounded_reply_is_checked_too(

@@ -18,7 +18,7 @@ from civique.governance.models import AuditEntry, ChainHead, RegisterEvent
 from civique.llm.models import ModelCall, OutputRecord
 from civique.orgs.models import Unit
 from civique.settings import Settings
-from tests.governance.conftest import make_output
+from tests.governance.outputs import make_output
 from tests.helpers import Tenant
 
 
