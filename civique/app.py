@@ -34,6 +34,7 @@ from civique.documents.viewer_routes import router as viewer_router
 from civique.errors import UserError
 from civique.governance.rights_routes import router as rights_router
 from civique.governance.routes import router as governance_router
+from civique.governance.subject_routes import router as subjects_router
 from civique.i18n import gettext, load_catalogs
 from civique.jobs.queue import start_in_process
 from civique.jobs.tasks import register_all
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         chat_router,
         chat_privacy_router,
         rights_router,
+        subjects_router,
         documents_router,
         viewer_router,
         document_files_router,

@@ -57,6 +57,11 @@ MESSAGES: dict[str, str] = {
         "(for example by date)."
     ),
     "audit_bad_action": N_("Unknown action."),
+    "subject_length": N_("Give a name or an identifier of %(low)s to %(high)s characters."),
+    "erasure_reference": N_("Give the reference of the request (1 to 100 characters)."),
+    "erasure_legal_hold": N_(
+        "A legal hold is in force for the organisation: nothing can be erased until it is lifted."
+    ),
     "masking_too_many": N_("At most %(limit)s corrections of the masking per message."),
     "masking_too_long": N_("A text to mask or keep has at most %(limit)s characters."),
     "privacy_unavailable": N_(

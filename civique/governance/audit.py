@@ -41,6 +41,7 @@ ACTIONS: dict[str, str] = {
     "register.verified": N_("Integrity check"),
     "rights.exported": N_("Own data exported"),
     "rights.conversations_deleted": N_("Own conversations deleted"),
+    "rights.erasure": N_("Data subject erased"),
 }
 
 

@@ -17,6 +17,7 @@ EVENTS: dict[str, str] = {
     "rejected": N_("Rejected"),
     "edited": N_("Final text edited"),
     "exported": N_("Exported"),
+    "erased": N_("Data subject erased (texts redacted)"),
 }
 
 STATUSES: dict[str, str] = {

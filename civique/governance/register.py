@@ -22,7 +22,7 @@ from civique.governance.models import ChainRow, RegisterEvent
 from civique.llm.models import OutputRecord
 from civique.orgs.models import Unit
 
-KINDS = ("created", "submitted", "approved", "rejected", "edited", "exported")
+KINDS = ("created", "submitted", "approved", "rejected", "edited", "exported", "erased")
 VALIDATION = ("not_required", "pending", "approved", "rejected")
 _STATUS_AFTER = {"submitted": "pending", "approved": "approved", "rejected": "rejected"}
 
@@ -96,6 +96,32 @@ def record_event(
     return _append(session, record, actor.id, kind, payload)
 
 
+def record_erasure(
+    session: Session, record: OutputRecord, actor: User, reference: str
+) -> RegisterEvent:
+    """Append the `erased` event of a record whose texts a data subject's erasure just changed:
+    the new digests, so the check verifies the texts as they are now (and says when)."""
+    payload: dict[str, Any] = {
+        "by": person(actor),
+        "reference": reference,
+        "input_sha256": text_digest(record.input),
+        "output_sha256": text_digest(record.output),
+    }
+    if record.final_text is not None:
+        payload["final_sha256"] = text_digest(record.final_text)
+    return _append(session, record, actor.id, "erased", payload)
+
+
+def _erased_digests(session: Session, org_id: int) -> dict[int, dict[str, Any]]:
+    """The latest `erased` payload of each erased output (erasures are rare: kept in memory)."""
+    rows = session.scalars(
+        select(RegisterEvent)
+        .where(RegisterEvent.org_id == org_id, RegisterEvent.kind == "erased")
+        .order_by(RegisterEvent.seq)
+    )
+    return {row.output_id: _payload(row) for row in rows}
+
+
 def events_of(session: Session, org_id: int, output_id: int) -> Sequence[RegisterEvent]:
     """Every event of one output, in chain order."""
     stmt = (
@@ -115,6 +141,7 @@ class _Contents:
         self.first_output: int | None = None
         self.final: dict[int, tuple[int, str]] = {}  # output id → (seq, digest of final text)
         self.state: dict[int, tuple[int, str]] = {}  # output id → (seq, validation status)
+        self.erased = _erased_digests(session, org_id)
 
     def record(self, output_id: int) -> OutputRecord | None:
         """The output record, read ahead in batches of ids (outputs are registered in order)."""
@@ -138,7 +165,8 @@ class _Contents:
         record = self.record(row.output_id)
         if record is None:
             return Break(row.seq, "output_missing", str(row.output_id))
-        payload = _payload(row)
+        # An erased output is checked against the digests its erasure recorded.
+        payload = self.erased.get(row.output_id) or _payload(row)
         for field, value in (("input", record.input), ("output", record.output)):
             if payload.get(f"{field}_sha256") != text_digest(value):
                 return Break(row.seq, f"{field}_altered", str(row.output_id))
@@ -146,7 +174,7 @@ class _Contents:
 
     def _follow(self, row: RegisterEvent) -> None:
         payload = _payload(row)
-        if row.kind == "edited":
+        if row.kind == "edited" or (row.kind == "erased" and "final_sha256" in payload):
             self.final[row.output_id] = (row.seq, str(payload.get("final_sha256")))
         elif row.kind in _STATUS_AFTER:
             self.state[row.output_id] = (row.seq, _STATUS_AFTER[row.kind])
