@@ -294,14 +294,15 @@ async def _ground(
     collection_ids: list[int],
 ) -> _Grounding:
     """Retrieve passages of the requested collections for the last user message."""
-    question = next((m.content for m in reversed(messages) if m.role == "user"), "")
+    question, previous = grounded.follow_up(messages)
     template = grounded.PROMPT_TEMPLATE
     ctx = dataclasses.replace(ctx, prompt_template=template[0], prompt_template_version=template[1])
+    searched = grounded.search_text(question, previous)
     collections, passages, sources = await grounded.prepare(
-        _gateway(request), request.app.state.sessions, user, ctx, question, collection_ids
+        _gateway(request), request.app.state.sessions, user, ctx, searched, collection_ids
     )
     ctx = dataclasses.replace(ctx, sources=sources)
-    prompt = grounded.build_prompt(passages, question)
+    prompt = grounded.build_prompt(passages, question, previous)
     return _Grounding(ctx, question, collections, passages, prompt)
 
 

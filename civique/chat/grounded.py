@@ -226,8 +226,29 @@ def source_block(passage: Passage) -> str:
     return f"{head}\n{body}\n</source>"
 
 
-def _user_message(blocks: str, question: str) -> str:
-    return f"Sources :\n{blocks}\n\nQuestion : {question}"
+def _user_message(blocks: str, question: str, previous: str = "") -> str:
+    asked = f"Question précédente : {previous}\n" if previous else ""
+    return f"Sources :\n{blocks}\n\n{asked}Question : {question}"
+
+
+FOLLOW_UP_WORDS = 12  # a question this short may lean on the one before ("Et pour 50 ans ?")
+
+
+def follow_up(messages: list[ChatMessage]) -> tuple[str, str]:
+    """The last user question and, when it is short enough to be a follow-up, the one before
+    it (searched together, and shown to the model as the previous question)."""
+    asked = [m.content for m in messages if m.role == "user"]
+    if not asked:
+        return "", ""
+    question = asked[-1]
+    if len(asked) < 2 or len(question.split()) > FOLLOW_UP_WORDS:
+        return question, ""
+    return question, asked[-2]
+
+
+def search_text(question: str, previous: str) -> str:
+    """What the search looks for: a follow-up carries the words of the question before it."""
+    return f"{previous}\n{question}" if previous else question
 
 
 # Two worked examples after the system prompt, also fixed (so cached with it): a small model
@@ -261,10 +282,13 @@ async def warm_up(gateway: Gateway) -> list[str]:
     return await gateway.warm_up(fixed_prefix())
 
 
-def build_prompt(passages: list[Passage], question: str) -> list[ChatMessage]:
-    """The fixed system prompt and examples, then the sources as data and the question."""
+def build_prompt(
+    passages: list[Passage], question: str, previous: str = ""
+) -> list[ChatMessage]:
+    """The fixed system prompt and examples, then the sources as data and the question (with
+    the previous one for a follow-up)."""
     sources = "\n".join(source_block(p) for p in passages)
-    user = _user_message(sources, neutralise(question))
+    user = _user_message(sources, neutralise(question), neutralise(previous) if previous else "")
     return [*fixed_prefix(), ChatMessage("user", user)]
 
 

@@ -66,6 +66,7 @@ class _Job:
     passages: list[grounded.Passage] = field(default_factory=list)
     params: ChatParams = field(default_factory=ChatParams)
     privacy: Privacy | None = None
+    previous: str = ""  # the question before, when this one is a short follow-up
 
 
 def replayed(kind: str, msg: Message, code: str) -> StreamEvent:
@@ -285,7 +286,7 @@ class ChatStreamer:
                 await asyncio.to_thread(self._finish_grounded, user, message_id, job, result, None)
                 yield StreamEvent("done", result.text, code="done", flags=result.flags())
                 return
-            job.prompt = grounded.build_prompt(job.passages, job.question)
+            job.prompt = grounded.build_prompt(job.passages, job.question, job.previous)
             job.params = grounded.PARAMS
         cancel = CancelToken()
         parts: list[str] = []
@@ -375,7 +376,7 @@ class ChatStreamer:
                 session,
                 user,
                 job.ctx,
-                job.question[:QUERY_LIMIT],
+                grounded.search_text(job.question, job.previous)[:QUERY_LIMIT],
                 job.collections or [],
             )
             job.ctx = dataclasses.replace(job.ctx, sources=grounded.sources_of(session, passages))
@@ -403,7 +404,7 @@ class ChatStreamer:
             ctx = call_context(user, template)
             chars = self._settings.embedded_context_tokens * 2
             prompt = prompt_for(session, conv, msg, org_name, chars)
-            question = next((m.content for m in reversed(prompt) if m.role == "user"), "")
+            question, previous = grounded.follow_up(prompt)
             asked = [m for m in messages_of(session, conv) if m.role == "user" and m.id < msg.id]
             privacy = Privacy(vault_scope(conv), masking_of(asked))
             return _Job(
@@ -413,6 +414,7 @@ class ChatStreamer:
                 question,
                 collections,
                 privacy=privacy,
+                previous=previous,
             )
 
     def _keep_partial(self, user: User, message_id: int, job: _Job, parts: list[str]) -> None:

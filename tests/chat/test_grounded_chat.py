@@ -401,3 +401,38 @@ def test_viewer_says_when_the_cited_version_was_replaced_or_deleted(
     assert f"version={outcome.version_id}" in replaced.text  # link to the current version
     files.delete_document(db, ctx.store, tenant.users["agent"], citation["document_id"])
     assert client.get(url).status_code == 404
+
+
+def test_a_short_follow_up_is_searched_and_asked_with_the_question_before(
+    agent_client: tuple[TestClient, str], cemetery: int, script: Script
+) -> None:
+    client, csrf = agent_client
+    conv, reply_id = _ask(client, csrf, QUESTION, [cemetery])
+    _events(client, reply_id)
+    posted = client.post(
+        f"/chat/{conv}/messages",
+        data={"csrf_token": csrf, "text": "Et pour 50 ans ?", "collections": [cemetery]},
+        headers={"accept": "application/json"},
+    ).json()
+    _events(client, int(posted["reply_id"]))
+    last = script.prompts[-1][-1].content
+    assert f"Question précédente : {QUESTION}\nQuestion : Et pour 50 ans ?" in last
+    assert "50 ans" in last.split("Question précédente")[0]  # the passages of the follow-up
+    # A long question stands on its own.
+    long = "Quels sont les horaires d'ouverture du cimetière communal pendant l'été et l'hiver ?"
+    posted = client.post(
+        f"/chat/{conv}/messages",
+        data={"csrf_token": csrf, "text": long, "collections": [cemetery]},
+        headers={"accept": "application/json"},
+    ).json()
+    _events(client, int(posted["reply_id"]))
+    assert "Question précédente" not in script.prompts[-1][-1].content
+
+
+def test_follow_up_rules() -> None:
+    user, bot = ChatMessage("user", QUESTION), ChatMessage("assistant", "Réponse.")
+    assert grounded.follow_up([user]) == (QUESTION, "")
+    assert grounded.follow_up([user, bot, ChatMessage("user", "Et 50 ans ?")]) == (
+        "Et 50 ans ?", QUESTION
+    )
+    assert grounded.search_text("Et 50 ans ?", QUESTION) == f"{QUESTION}\nEt 50 ans ?"
