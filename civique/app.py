@@ -35,6 +35,7 @@ from civique.errors import UserError
 from civique.governance.rights_routes import router as rights_router
 from civique.governance.routes import router as governance_router
 from civique.governance.subject_routes import router as subjects_router
+from civique.governance.validation_routes import router as validation_router
 from civique.i18n import gettext, load_catalogs
 from civique.jobs.queue import start_in_process
 from civique.jobs.tasks import register_all
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         orgs_router,
         platform_router,
         governance_router,
+        validation_router,
         api_router,
     )
     for router in (*routers, *oidc_routers(app, settings)):

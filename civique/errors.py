@@ -62,6 +62,30 @@ MESSAGES: dict[str, str] = {
     "erasure_legal_hold": N_(
         "A legal hold is in force for the organisation: nothing can be erased until it is lifted."
     ),
+    "validation_required": N_(
+        "This output must be approved by a validator before it leaves Civique: submit it for "
+        "validation, then export it once approved."
+    ),
+    "validation_own": N_(
+        "You cannot approve or reject your own output: another validator must decide."
+    ),
+    "validation_other_unit": N_("This output belongs to another unit: its validators decide."),
+    "validation_bad_decision": N_("The decision must be approve or reject."),
+    "validation_not_pending": N_("This output is not awaiting validation."),
+    "validation_comment_required": N_("Say why you reject the output: a comment is required."),
+    "validation_edit_pending": N_(
+        "The output is awaiting validation: it cannot be changed until a validator decides."
+    ),
+    "validation_edit_approved": N_(
+        "The output was approved as it is: its final text cannot be changed any more."
+    ),
+    "validation_already_pending": N_("The output is already awaiting validation."),
+    "validation_already_approved": N_("The output is already approved."),
+    "validation_api_chat": N_(
+        "Your organisation requires a validator's approval for this tool's outputs, so chat "
+        "completions through the API are off: use the Civique pages."
+    ),
+    "export_bad_format": N_("An output can be exported as DOCX, ODT or PDF only."),
     "masking_too_many": N_("At most %(limit)s corrections of the masking per message."),
     "masking_too_long": N_("A text to mask or keep has at most %(limit)s characters."),
     "privacy_unavailable": N_(

@@ -319,6 +319,14 @@ class Settings(BaseSettings):
         "export is refused with a message asking to narrow the filters.",
     )
 
+    # Human validation of outputs
+    validation_tools: list[str] = Field(
+        default_factory=list,
+        description="Tools whose outputs need a validator's approval before they are exported "
+        'or sent (JSON list of tool ids, e.g. `["chat", "letters"]`); `api.chat` listed here '
+        "refuses chat completions through the API. Empty: nothing needs validation.",
+    )
+
     # Data-subject rights
     rights_export_max_file_bytes: int = Field(
         default=1024 * 1024 * 1024,

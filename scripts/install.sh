@@ -8,7 +8,8 @@ PYTHON="${PYTHON:-python3}"
 VENV=.venv
 
 # tesseract-ocr (+ French and English data): OCR of scanned PDF pages (civique/documents/pdf.py).
-system_packages="fonts-dejavu-core tesseract-ocr tesseract-ocr-fra tesseract-ocr-eng"
+# Pango (libpango-1.0-0, libpangoft2-1.0-0): WeasyPrint's text layout for PDF exports.
+system_packages="fonts-dejavu-core tesseract-ocr tesseract-ocr-fra tesseract-ocr-eng libpango-1.0-0 libpangoft2-1.0-0"
 if [ "$profile" = "dev" ]; then
   system_packages="$system_packages chromium"
 fi

@@ -30,6 +30,7 @@ from civique.chat.models import Conversation, Message
 from civique.db.registry import Base
 from civique.documents import service as documents
 from civique.documents.models import CollectionShare, Document, DocumentSection, DocumentVersion
+from civique.governance import validation
 from civique.orgs.models import Team, TeamMember, Unit
 from civique.orgs.service import create_organisation
 from tests.governance.outputs import make_output
@@ -150,11 +151,38 @@ ROUTES: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("GET", "/api/v1/register/{output_id}"): {},
     ("GET", "/audit"): {"actor_id": Obj("user")},
+    # Human validation: the output's author, then the organisation's validators.
+    ("GET", "/outputs/{output_id}"): {},
+    ("POST", "/outputs/{output_id}/final"): {"text": "Texte final corrigé"},
+    ("POST", "/outputs/{output_id}/submit"): {},
+    ("GET", "/outputs/{output_id}/export"): {"format": "docx"},
+    ("GET", "/api/v1/outputs/{output_id}"): {},
+    ("POST", "/api/v1/outputs/{output_id}/submit"): {},
+    ("GET", "/api/v1/outputs/{output_id}/export"): {"format": "odt"},
+    ("GET", "/validation/{output_id}"): {},
+    ("POST", "/validation/{output_id}/decide"): {"decision": "approve", "comment": "Conforme"},
+    ("POST", "/api/v1/outputs/{output_id}/validate"): {"decision": "approve", "comment": "OK"},
 }
+
+# Routes whose form is sent as a JSON body (API routes with a pydantic body).
+JSON_ROUTES = {("POST", "/api/v1/outputs/{output_id}/validate")}
+# Routes that act on an output awaiting validation: their positive control submits it first.
+PENDING_ROUTES = {"/validation/{output_id}/decide", "/api/v1/outputs/{output_id}/validate"}
 
 # Routes whose rightful caller has a role other than org admin (by path prefix); their attacker
 # from the other organisation has the same role, so only the organisation check can refuse.
-ROLE_OF_PATH = {"/register": "dpo", "/api/v1/register": "dpo"}
+# The longest matching prefix wins. "author": the output's author (organisation A's agent, who
+# made the test outputs) is the rightful caller; in the same organisation, a user who is neither
+# the author nor a reader of others' outputs (validators, DPO, administrators) is refused.
+ROLE_OF_PATH = {
+    "/register": "dpo",
+    "/api/v1/register": "dpo",
+    "/outputs": "author",
+    "/api/v1/outputs": "author",
+    "/validation": "validator",
+    "/api/v1/outputs/{output_id}/validate": "validator",
+}
+NOT_A_READER = "a:innovation_lead"
 
 # Routes with a path parameter that is not an object of an organisation.
 NOT_OBJECTS = {
@@ -347,8 +375,9 @@ class World:
         self.db.commit()
         return document.id
 
-    def fresh(self, kind: str) -> int:
-        """A new object of organisation A, for a positive control that may change or delete it."""
+    def fresh(self, kind: str, pending: bool = False) -> int:
+        """A new object of organisation A, for a positive control that may change or delete it
+        (`pending`: an output submitted for validation by its author)."""
         n = next(self.counter)
         if kind in ("conversation", "message"):
             conv, reply = self._conversation(self.a, f"frais {n}")
@@ -356,7 +385,10 @@ class World:
         if kind == "version":
             return 1
         if kind == "output":
-            return make_output(self.db, self.app.state.settings, self.a, f"Frais {n}")
+            output_id = make_output(self.db, self.app.state.settings, self.a, f"Frais {n}")
+            if pending:
+                validation.submit(self.db, self.a.users["agent"], output_id)
+            return output_id
         if kind == "document":
             owner = self.a.users["agent"]
             collection = documents.create_collection(self.db, owner, f"Docs {n}", "personal")
@@ -425,6 +457,8 @@ def _call(world: World, who: str, spec: RouteSpec, ids: dict[str, int]) -> Any:
     headers = {"x-csrf-token": csrf}  # what our pages' scripts send (the API wants it too)
     if spec.method == "DELETE":
         return client.delete(url, headers=headers, follow_redirects=False)
+    if spec.key in JSON_ROUTES:
+        return client.post(url, json=data, headers=headers, follow_redirects=False)
     files = {n: (v.name, v.content) for n, v in spec.form.items() if isinstance(v, Upload)}
     return client.post(
         url,
@@ -443,8 +477,14 @@ def _refused_anonymously(response: Any, path: str) -> bool:
 
 def _role(spec: RouteSpec) -> str:
     """The role that may use the route in its own organisation."""
-    found = [role for prefix, role in ROLE_OF_PATH.items() if spec.path.startswith(prefix)]
-    return found[0] if found else "org_admin"
+    found = [prefix for prefix in ROLE_OF_PATH if spec.path.startswith(prefix)]
+    return ROLE_OF_PATH[max(found, key=len)] if found else "org_admin"
+
+
+def _user_role(spec: RouteSpec) -> str:
+    """The role of the rightful caller's account (an output's author is an agent)."""
+    role = _role(spec)
+    return "agent" if role == "author" else role
 
 
 def _attacks(world: World, spec: RouteSpec) -> Iterator[tuple[str, dict[str, int], str]]:
@@ -458,8 +498,10 @@ def _attacks(world: World, spec: RouteSpec) -> Iterator[tuple[str, dict[str, int
                 name: world.objects[side][kind]
                 for (name, kind), side in zip(spec.slots, choice, strict=True)
             }
-            yield f"b:{_role(spec)}", ids, "refused"
-    if spec.personal:
+            yield f"b:{_user_role(spec)}", ids, "refused"
+    if _role(spec) == "author":
+        yield NOT_A_READER, victim, "refused"
+    elif spec.personal:
         yield "a:org_admin", victim, "refused"  # not the owner, even as an administrator
     elif not any(kind == "org" for _, kind in spec.slots):
         yield "a:agent", victim, "refused"  # same organisation, role without the right
@@ -468,7 +510,7 @@ def _attacks(world: World, spec: RouteSpec) -> Iterator[tuple[str, dict[str, int
 def _owner(spec: RouteSpec) -> str:
     if spec.personal:
         return "a:agent"
-    return "a:platform_admin" if any(k == "org" for _, k in spec.slots) else f"a:{_role(spec)}"
+    return "a:platform_admin" if any(k == "org" for _, k in spec.slots) else f"a:{_user_role(spec)}"
 
 
 _hash_once = functools.cache(hash_password)
@@ -501,7 +543,7 @@ def test_no_route_lets_an_outsider_reach_or_change_an_object(world: World) -> No
     failures = []
     # Log everyone in first: a login is written to the audit log, the attacks must write nothing.
     for who in ("anonymous", "a:agent", "a:org_admin", "a:platform_admin", "a:dpo", "b:org_admin",
-                "b:dpo"):
+                "b:dpo", "b:agent", "b:validator", "a:validator", NOT_A_READER):
         world.client(who)
     before = world.snapshot()
     for spec in specs:
@@ -528,7 +570,7 @@ def test_no_route_lets_an_outsider_reach_or_change_an_object(world: World) -> No
     # Positive control: the rightful user succeeds with the same forms, so the refusals above
     # came from the ownership checks and not from a malformed request.
     for spec in specs:
-        ids = {name: world.fresh(kind) for name, kind in spec.slots}
+        ids = {name: world.fresh(kind, spec.path in PENDING_ROUTES) for name, kind in spec.slots}
         response = _call(world, _owner(spec), spec, ids)
         if response.status_code not in (200, 303):
             failures.append(f"owner {spec.method} {spec.path}: {response.status_code}")

@@ -27,6 +27,7 @@ from civique.api.schemas import (
 from civique.auth.models import User
 from civique.chat import grounded
 from civique.errors import UserError
+from civique.governance import validation
 from civique.governance.masking_view import masking_from, preview_json
 from civique.i18n import gettext
 from civique.llm.gateway import CallContext, Completed, Gateway, GatewayError, Privacy
@@ -151,6 +152,13 @@ def _messages(body: ChatCompletionRequest, settings: Settings) -> list[ChatMessa
     ]
 
 
+def _needs_validation(request: Request, user: User, settings: Settings) -> bool:
+    """An answer streamed back through the API cannot wait for a validator: when the
+    organisation requires validation for `api.chat`, the API refuses chat completions."""
+    with request.app.state.sessions() as session:
+        return validation.needs_validation(session, settings, user.org_id, "api.chat")
+
+
 @router.post("/chat/completions", response_model=None)
 async def chat_completions(
     request: Request, body: ChatCompletionRequest, user: ApiUser, settings: AppSettings
@@ -164,6 +172,8 @@ async def chat_completions(
     gateway = _gateway(request)
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     ctx = _ctx(user, "api.chat")
+    if await asyncio.to_thread(_needs_validation, request, user, settings):
+        raise UserError("validation_api_chat", 403)
     privacy = _privacy(user, body.privacy)
     grounding = None
     if body.collections:

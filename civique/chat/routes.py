@@ -171,6 +171,12 @@ def citations_html(
     return str(template.render(message_id=message_id, citations=citations, flags=flags))
 
 
+def _output_link(request: Request, output_id: int) -> str:
+    """The link under a reply to its output page."""
+    template = request.app.state.templates.env.get_template("chat/_output_link.html")
+    return str(template.render(output_id=output_id))
+
+
 def _sse(request: Request, message_id: int, event: service.StreamEvent) -> str:
     if event.kind == "delta":
         data: dict[str, object] = {"text": event.text}
@@ -186,6 +192,8 @@ def _sse(request: Request, message_id: int, event: service.StreamEvent) -> str:
         data = {"html": str(render_markdown(event.text)), "status": event.code}
         if event.privacy:
             data["privacy_html"] = privacy_routes.note_html(request, event.privacy)
+        if event.output_id:
+            data["output_html"] = _output_link(request, event.output_id)
         if event.flags is not None:
             data["citations_html"] = citations_html(
                 request, message_id, event.citations, event.flags

@@ -52,6 +52,7 @@ class StreamEvent:
     citations: tuple[dict[str, Any], ...] = ()
     flags: dict[str, Any] | None = None
     privacy: dict[str, Any] | None = None
+    output_id: int | None = None  # the register's output, for the link to its page
 
 
 @dataclass
@@ -74,7 +75,13 @@ def replayed(kind: str, msg: Message, code: str) -> StreamEvent:
     flags = (msg.grounding or {}).get("flags")
     citations = tuple(msg.citations or ())
     return StreamEvent(
-        kind, msg.content, code=code, citations=citations, flags=flags, privacy=msg.privacy
+        kind,
+        msg.content,
+        code=code,
+        citations=citations,
+        flags=flags,
+        privacy=msg.privacy,
+        output_id=msg.output_id,
     )
 
 
@@ -343,7 +350,13 @@ class ChatStreamer:
             await asyncio.to_thread(
                 self._finish, message_id, completed.text, status, None, completed.output_id
             )
-            return StreamEvent("done", completed.text, code=status, privacy=completed.privacy)
+            return StreamEvent(
+                "done",
+                completed.text,
+                code=status,
+                privacy=completed.privacy,
+                output_id=completed.output_id,
+            )
         result = grounded.verify(completed.text, job.passages, gettext("unverified"))
         await asyncio.to_thread(
             self._finish_grounded, user, message_id, job, result, completed.output_id, status
@@ -357,6 +370,7 @@ class ChatStreamer:
             citations=citations,
             flags=flags,
             privacy=completed.privacy,
+            output_id=completed.output_id,
         )
 
     def _keep_privacy(self, message_id: int, privacy: dict[str, Any] | None) -> None:

@@ -92,3 +92,56 @@ class CheckRequest(BaseModel):
     in the chain: this also catches a tail removed together with the stored head."""
 
     expect_head: str | None = Field(default=None, max_length=80)
+
+
+class DecisionOut(BaseModel):
+    """A validator's last decision on an output."""
+
+    decision: str  # approved | rejected
+    by: str | None
+    at: datetime
+    comment: str
+
+
+class OutputOut(BaseModel):
+    """An output as its author or a reader sees it through the API: the texts only once it may
+    leave Civique (`text_withheld` says when they are held back)."""
+
+    id: int
+    created_at: datetime
+    author: str | None
+    tool: str
+    model: str
+    model_version: str
+    validation: str
+    needs_validation: bool
+    exportable: bool
+    text_withheld: bool
+    decision: DecisionOut | None
+    submitted_at: datetime | None
+    sources: list[dict[str, Any]]
+    output: str | None
+    final_text: str | None
+
+
+class ValidateRequest(BaseModel):
+    """A validator's decision."""
+
+    decision: str = Field(max_length=20, description="approve or reject")
+    comment: str = Field(default="", max_length=2000, description="required to reject")
+
+
+class QueueItem(BaseModel):
+    """A pending output in the validators' queue."""
+
+    id: int
+    tool: str
+    author: str | None
+    created_at: datetime
+    submitted_at: datetime | None
+
+
+class QueueOut(BaseModel):
+    """The outputs awaiting the caller's decision, oldest first."""
+
+    items: list[QueueItem]

@@ -39,7 +39,11 @@ class OutputRecord(Timestamped, Base):
     """An AI-assisted output; its history is in the register (`governance/register.py`)."""
 
     __tablename__ = "output_records"
-    __table_args__ = (Index("ix_output_records_org_created", "org_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_output_records_org_created", "org_id", "created_at"),
+        # The validators' queue: the pending outputs of one organisation.
+        Index("ix_output_records_org_validation", "org_id", "validation"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     org_id: Mapped[int] = mapped_column(

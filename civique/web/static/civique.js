@@ -177,6 +177,8 @@ document.querySelectorAll("[data-history-back]").forEach((button) => {
       if (data.citations_html) body.insertAdjacentHTML("afterend", data.citations_html);
       // What was masked before the model saw the conversation (server-rendered, no values).
       if (data.privacy_html) item.insertAdjacentHTML("beforeend", data.privacy_html);
+      // The link to the reply's output page (final text, validation, exports).
+      if (data.output_html) item.insertAdjacentHTML("beforeend", data.output_html);
       if (data.status === "stopped") note(item, "muted stopped-note", labels.msgStopped);
       finish(item, replyId, data.status === "stopped" ? "stopped" : "done");
       if (data.status === "stopped") say(labels.msgStopped, { quiet: true });
