@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -65,8 +65,8 @@ def _locked_head(session: Session, chain: str, org_id: int) -> tuple[int, str]:
     ends, in one statement: an upsert that rewrites the row takes its row lock on PostgreSQL and
     the database's write lock on SQLite, so the head it returns is the latest one."""
     dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    new = insert(ChainHead).values(chain=chain, org_id=org_id, seq=0, hash=GENESIS)
+    upsert = pg_insert if dialect == "postgresql" else sqlite_insert
+    new = upsert(ChainHead).values(chain=chain, org_id=org_id, seq=0, hash=GENESIS)
     stmt = new.on_conflict_do_update(
         index_elements=[ChainHead.chain, ChainHead.org_id], set_={"seq": ChainHead.seq}
     ).returning(ChainHead.seq, ChainHead.hash)
@@ -83,7 +83,12 @@ def append(
     payload: dict[str, Any],
     **linked: Any,
 ) -> Row:
-    """Add a row at the end of the organisation's chain; the caller commits."""
+    """Add a row at the end of the organisation's chain; the caller commits.
+
+    The row is written with plain INSERT and UPDATE statements rather than through the unit of
+    work (three statements, no flush of the caller's objects in between); the row returned is the
+    one written, detached from the session.
+    """
     chain = model.__tablename__
     seq, prev = _locked_head(session, chain, org_id)
     row = model(
@@ -97,13 +102,13 @@ def append(
         **linked,
     )
     row.hash = link_hash(row)
-    session.add(row)
+    columns = [c.key for c in model.__table__.columns if c.key != "id"]
+    session.execute(insert(model).values({key: getattr(row, key) for key in columns}))
     session.execute(
         update(ChainHead)
         .where(ChainHead.chain == chain, ChainHead.org_id == org_id)
         .values(seq=row.seq, hash=row.hash)
     )
-    session.flush()
     return row
 
 

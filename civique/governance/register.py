@@ -37,13 +37,18 @@ def person(user: User | None) -> dict[str, Any] | None:
     return {"id": user.id, "name": user.name} if user is not None else None
 
 
+def unit_of(session: Session, user_id: int | None) -> int | None:
+    """The unit an output is registered under: its user's unit at the time."""
+    user = session.get(User, user_id) if user_id is not None else None
+    return user.unit_id if user is not None else None
+
+
 def record_created(
     session: Session, record: OutputRecord, channel: str, classification: str
 ) -> RegisterEvent:
-    """Append the `created` event of a flushed output record; sets its unit from its user."""
+    """Append the `created` event of a flushed output record (its unit set by `unit_of`)."""
     user = session.get(User, record.user_id) if record.user_id is not None else None
-    unit = session.get(Unit, user.unit_id) if user is not None and user.unit_id else None
-    record.unit_id = unit.id if unit is not None else None
+    unit = session.get(Unit, record.unit_id) if record.unit_id is not None else None
     payload = {
         "call_id": record.call_id,
         "tool": record.tool,

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from civique.governance.register import record_created
+from civique.governance.register import record_created, unit_of
 from civique.llm.models import ModelCall, OutputRecord
 from civique.llm.types import ChatMessage, ModelInfo
 from civique.settings import Settings
@@ -95,6 +95,7 @@ def record_call(
             input=[{"role": m.role, "content": m.content} for m in messages],
             output=output,
             status=outcome.status,
+            unit_id=unit_of(session, ctx.user_id),
             sources=list(ctx.sources) or None,
             privacy=privacy,
             vault_scope=str(privacy["scope"]) if privacy and privacy.get("scope") else None,
