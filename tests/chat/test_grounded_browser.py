@@ -45,9 +45,15 @@ def test_citation_opens_the_viewer_at_the_highlighted_passage(server: str) -> No
             expect(page.locator("img.source-page-image")).to_be_visible()
             image = page.locator("img.source-page-image").get_attribute("src") or ""
             assert page.request.get(server + image).headers["content-type"] == "image/png"
-            page.wait_for_function(
-                "document.querySelector('img.source-page-image').naturalWidth > 0"
-            )
+            # Polled from Python: a string function for wait_for_function runs as page script,
+            # which the strict Content-Security-Policy may refuse.
+            picture = page.locator("img.source-page-image")
+            for _ in range(100):
+                if picture.evaluate("image => image.naturalWidth") > 0:
+                    break
+                page.wait_for_timeout(100)
+            else:
+                pytest.fail("the page image never loaded")
         found += axe_violations(page, "grounded", "viewer")
         page.set_viewport_size({"width": 390, "height": 844})
         found += axe_violations(page, "grounded", "viewer-mobile")
