@@ -151,9 +151,6 @@ MESSAGES: dict[str, str] = {
         "%(high)s, or empty to keep forever."
     ),
     "policy_unknown_tool": N_("Unknown tool: %(tool)s."),
-    "legal_hold": N_(
-        "Your organisation is under legal hold: nothing may be erased until the hold is lifted."
-    ),
     "charter_empty": N_("Write the text of the charter before publishing it."),
     "charter_changed": N_(
         "A new version of the charter was published meanwhile: read it, then accept it."

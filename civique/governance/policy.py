@@ -178,7 +178,12 @@ def update_policy(
     return _from_row(row)
 
 
+def legal_hold(session: Session, org_id: int) -> bool:
+    """True while the organisation holds everything: nothing purged, nothing erased."""
+    return get_policy(session, org_id).legal_hold
+
+
 def refuse_if_held(session: Session, org_id: int) -> None:
     """Refuse an erasure while the organisation is under legal hold (409)."""
-    if get_policy(session, org_id).legal_hold:
-        raise UserError("legal_hold", 409)
+    if legal_hold(session, org_id):
+        raise UserError("erasure_legal_hold", 409)

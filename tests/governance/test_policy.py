@@ -9,9 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civique.errors import UserError
-from civique.governance import policy
+from civique.governance import policy, validation
 from civique.governance.models import AuditEntry
 from civique.i18n import set_locale
+from civique.settings import Settings
 from tests.helpers import Tenant
 
 FOREVER = dict.fromkeys(policy.RETENTION_KINDS)
@@ -115,4 +116,18 @@ def test_erasure_is_refused_under_legal_hold(db: Session, tenant: Tenant) -> Non
     policy.update_policy(db, tenant.users["org_admin"], [], FOREVER, True)
     with pytest.raises(UserError) as refused:
         policy.refuse_if_held(db, tenant.org.id)
-    assert (refused.value.code, refused.value.status) == ("legal_hold", 409)
+    assert (refused.value.code, refused.value.status) == ("erasure_legal_hold", 409)
+    assert policy.legal_hold(db, tenant.org.id)
+
+
+def test_the_validation_workflow_reads_the_policy(
+    db: Session, settings: Settings, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    assert not validation.needs_validation(db, settings, tenant.org.id, "chat")
+    policy.update_policy(db, tenant.users["org_admin"], ["chat"], FOREVER, False)
+    assert validation.needs_validation(db, settings, tenant.org.id, "chat")
+    assert not validation.needs_validation(db, settings, tenant.org.id, "api.chat")
+    assert not validation.needs_validation(db, settings, other_tenant.org.id, "chat")
+    # The instance's list still applies to every organisation.
+    instance = settings.model_copy(update={"validation_tools": ["api.chat"]})
+    assert validation.needs_validation(db, instance, other_tenant.org.id, "api.chat")

@@ -53,7 +53,7 @@ def test_the_admin_sets_the_policy_on_the_page(
     page = client.get("/admin/policy")
     text = html.unescape(page.text)
     assert "Politique d'usage de l'IA" in text and "Conserver les conversations (jours)" in text
-    assert "Conversations par l'API" in text and "Gel juridique : tout conserver" in text
+    assert "Conversations par l'API" in text and "Conservation légale : tout conserver" in text
     saved = client.post("/admin/policy", data={"csrf_token": csrf, **FORM, "legal_hold": "1"})
     assert saved.status_code == 200 and "La politique a été enregistrée." in saved.text
     assert (
@@ -178,3 +178,19 @@ def test_a_browser_session_needs_its_csrf_token_to_put(
         client.put("/api/v1/policy", json=BODY, headers={"x-csrf-token": csrf}).status_code == 200
     )
     assert csrf_of(client.get("/admin/policy").text) == csrf
+
+
+def test_a_legal_hold_set_on_the_page_refuses_the_dpos_erasure(
+    db: Session, tenant: Tenant, admin: tuple[TestClient, str], app: object
+) -> None:
+    client, csrf = admin
+    client.post("/admin/policy", data={"csrf_token": csrf, **FORM, "legal_hold": "1"})
+    with TestClient(app) as dpo:  # type: ignore[arg-type]
+        dpo_csrf = login(dpo, tenant.users["dpo"].email)
+        held = dpo.post(
+            "/subjects/erase",
+            data={"csrf_token": dpo_csrf, "value": "Zufferey", "reference": "DPD-9"},
+        )
+    assert held.status_code == 409 and "conservation légale est en vigueur" in html.unescape(
+        held.text
+    )
