@@ -22,6 +22,7 @@ from civique.chat.models import Conversation, Message
 from civique.db.base import utcnow
 from civique.documents.search import QUERY_LIMIT
 from civique.errors import NotFound, UserError
+from civique.governance.policy import refuse_if_held
 from civique.governance.pseudonymise import Masking
 from civique.governance.vault import Vault
 from civique.i18n import gettext
@@ -184,8 +185,9 @@ def rename(
 
 def delete(session: Session, vault: Vault, user: User, conversation_id: int) -> None:
     """Delete a conversation, its messages and its vault entries (the register keeps the
-    pseudonymised records)."""
+    pseudonymised records); refused under the organisation's legal hold."""
     conv = get_conversation(session, user, conversation_id)
+    refuse_if_held(session, conv.org_id)
     erase_conversations(session, vault, conv.org_id, [conv.id])
     session.commit()
 

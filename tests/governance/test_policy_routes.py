@@ -194,3 +194,19 @@ def test_a_legal_hold_set_on_the_page_refuses_the_dpos_erasure(
     assert held.status_code == 409 and "conservation légale est en vigueur" in html.unescape(
         held.text
     )
+
+
+def test_under_legal_hold_users_cannot_delete_their_conversations(
+    app: object, db: Session, tenant: Tenant, agent_client: tuple[TestClient, str]
+) -> None:
+    client, csrf = agent_client
+    conv = client.post("/chat", data={"csrf_token": csrf}, follow_redirects=False)
+    conv_id = int(conv.headers["location"].rsplit("/", 1)[1])
+    policy.update_policy(
+        db, tenant.users["org_admin"], [], dict.fromkeys(BODY["retention_days"]), True
+    )  # type: ignore[arg-type]
+    for path in (f"/chat/{conv_id}/delete", "/account/conversations/delete"):
+        held = client.post(path, data={"csrf_token": csrf}, follow_redirects=False)
+        assert held.status_code == 409, path
+        assert "conservation légale est en vigueur" in html.unescape(held.text)
+    assert client.get(f"/chat/{conv_id}").status_code == 200
