@@ -32,6 +32,8 @@ from civique.documents.routes import router as documents_router
 from civique.documents.search_routes import router as search_router
 from civique.documents.viewer_routes import router as viewer_router
 from civique.errors import UserError
+from civique.governance.charter_routes import router as charter_router
+from civique.governance.policy_routes import router as policy_router
 from civique.governance.rights_routes import router as rights_router
 from civique.governance.routes import router as governance_router
 from civique.governance.subject_routes import router as subjects_router
@@ -47,7 +49,14 @@ from civique.ops.routes import router as ops_router
 from civique.orgs.platform_routes import router as platform_router
 from civique.orgs.routes import router as orgs_router
 from civique.settings import Settings
-from civique.web.deps import LoginRequired, PageForbidden, api_error_body, error_message, render
+from civique.web.deps import (
+    CharterRequired,
+    LoginRequired,
+    PageForbidden,
+    api_error_body,
+    error_message,
+    render,
+)
 from civique.web.middleware import BodyLimitMiddleware, LocaleMiddleware, SecurityHeadersMiddleware
 from civique.web.templating import TEMPLATES_DIR, make_templates
 
@@ -117,6 +126,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         platform_router,
         governance_router,
         validation_router,
+        policy_router,
+        charter_router,
         api_router,
     )
     for router in (*routers, *oidc_routers(app, settings)):
@@ -198,6 +209,16 @@ def _add_error_handlers(app: FastAPI) -> None:
                 status_code=401,
                 headers={"HX-Redirect": target},
             )
+        return RedirectResponse(target, 303)
+
+    @app.exception_handler(CharterRequired)
+    async def charter_required(request: Request, _exc: CharterRequired) -> Response:
+        target = f"/charter?next={quote(_return_path(request))}"
+        if _wants_json(request) or request.headers.get("hx-request"):
+            refused = UserError("charter_not_accepted", 403, url="/charter")
+            body = api_error_body(refused)
+            body["error"]["redirect"] = target
+            return JSONResponse(body, status_code=403, headers={"HX-Redirect": target})
         return RedirectResponse(target, 303)
 
     @app.exception_handler(PageForbidden)

@@ -1,5 +1,5 @@
 """Command line: `civique serve | worker | migrate | create-admin | demo | prepare-models |
-reindex | audit | bench`."""
+reindex | audit | vault | retention | bench`."""
 
 from __future__ import annotations
 
@@ -42,6 +42,14 @@ def main(argv: list[str] | None = None) -> int:
     vault_actions.add_parser(
         "rotate", help="re-encrypt every entry under the first key of CIVIQUE_VAULT_KEYS"
     )
+    retention = commands.add_parser("retention", help="the organisations' retention periods")
+    retention_actions = retention.add_subparsers(dest="retention_command", required=True)
+    purge = retention_actions.add_parser(
+        "purge",
+        help="delete what is older than each organisation's retention periods (the job does it "
+        "daily); idempotent",
+    )
+    purge.add_argument("--dry-run", action="store_true", help="count, delete nothing")
     bench = commands.add_parser("bench", help="run the benchmarks (from the repository)")
     bench.add_argument("bench_args", nargs=argparse.REMAINDER, help="passed to `python -m bench`")
     args = parser.parse_args(argv)
@@ -56,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         "reindex": _reindex,
         "audit": _audit,
         "vault": _vault,
+        "retention": _retention,
         "bench": _bench,
     }[args.command]
     try:
@@ -126,6 +135,24 @@ def _vault(settings: Settings, args: argparse.Namespace) -> int:
     except VaultKeyError as exc:
         print(f"civique vault: {exc}", file=sys.stderr)
         return 2
+    return 0
+
+
+def _retention(settings: Settings, args: argparse.Namespace) -> int:
+    from civique.db.engine import make_engine, make_session_factory
+    from civique.db.migrate import upgrade
+    from civique.governance.retention import describe, purge_all
+    from civique.governance.vault import Vault
+    from civique.jobs.tasks import file_store
+
+    upgrade(settings)
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        with make_session_factory(engine)() as session:
+            results = purge_all(session, Vault(settings), file_store(settings), args.dry_run)
+    finally:
+        engine.dispose()
+    print("\n".join(describe(r, args.dry_run) for r in results) or "no organisation has a policy")
     return 0
 
 

@@ -14,6 +14,7 @@ from civique.db.migrate import upgrade
 from civique.demo_documents import demo_files
 from civique.documents.models import Collection
 from civique.documents.service import create_collection
+from civique.governance import charter
 from civique.llm.registry import build_registry
 from civique.orgs.models import Organisation, Team, TeamMember, Unit
 from civique.orgs.service import create_organisation, default_model_ids
@@ -26,6 +27,20 @@ DEMO_COLLECTION = "Documents de la commune"
 DEMO_COLLECTION_DESCRIPTION = (
     "Règlements, démarches et FAQ de la Commune d'Exemple (documents de démonstration)."
 )
+DEMO_CHARTER = """# Charte d'utilisation de l'assistant
+
+1. **Les réponses sont des brouillons.** Je relis et vérifie chaque texte produit avant de
+   l'utiliser ; je reste responsable de ce que j'envoie.
+2. **Données personnelles.** Je n'envoie que les données nécessaires. Quand un modèle n'est pas
+   habilité pour les données personnelles, elles sont remplacées par des marqueurs : je vérifie
+   l'aperçu avant l'envoi.
+3. **Transparence.** J'indique qu'un document a été préparé avec l'aide de l'IA quand il quitte
+   l'administration.
+4. **Traçabilité.** Les productions assistées par l'IA sont inscrites au registre, consultable
+   par le délégué à la protection des données.
+5. **Signalement.** Je signale toute réponse fausse, biaisée ou inappropriée à l'équipe
+   d'innovation.
+"""
 DEMO_USERS = [
     ("agent@exemple.test", "Alice Agent", Role.AGENT, "État civil"),
     ("validateur@exemple.test", "Victor Validateur", Role.VALIDATOR, "État civil"),
@@ -85,9 +100,22 @@ def create_demo(settings: Settings) -> list[tuple[str, str, str]]:
         session.commit()
         admin = session.scalar(select(User).where(User.email == "admin@exemple.test"))
         if admin is not None:
+            accept_demo_charter(session, admin)
             add_demo_documents(settings, sessions, admin)
     engine.dispose()
     return [(email, role.value, DEMO_PASSWORD) for email, _, role, _ in DEMO_USERS]
+
+
+def accept_demo_charter(session: Session, admin: User) -> None:
+    """Publish the demo charter (version 1) once, accepted by every demo user, so that the demo
+    opens on a usable home page while still showing the charter at /charter."""
+    published = charter.current(session, admin.org_id) or charter.publish(
+        session, admin, DEMO_CHARTER
+    )
+    emails = [email for email, _, _, _ in DEMO_USERS]
+    for user in session.scalars(select(User).where(User.email.in_(emails))):
+        if not charter.accepted(session, user, published):
+            charter.accept(session, user, published.version)
 
 
 def add_demo_documents(settings: Settings, sessions: sessionmaker[Session], admin: User) -> int:

@@ -141,6 +141,24 @@ MESSAGES: dict[str, str] = {
     "right_invalid": N_("The right must be read or write."),
     "collection_team_required": N_("Choose the team of a team collection."),
     "collection_no_unit": N_("You belong to no unit, so you cannot create a unit collection."),
+    "clearance_invalid": N_("Unknown level of data."),
+    "clearance_above_ceiling": N_(
+        "An organisation can only lower a model's clearance: this model is cleared for "
+        "%(ceiling)s at most."
+    ),
+    "retention_out_of_range": N_(
+        "The retention period of %(kind)s must be a whole number of days from %(low)s to "
+        "%(high)s, or empty to keep forever."
+    ),
+    "policy_unknown_tool": N_("Unknown tool: %(tool)s."),
+    "charter_empty": N_("Write the text of the charter before publishing it."),
+    "charter_changed": N_(
+        "A new version of the charter was published meanwhile: read it, then accept it."
+    ),
+    "charter_not_accepted": N_(
+        "Accept your organisation's usage charter on the page %(url)s before using Civique. "
+        "For an API token, its owner accepts it once on that page."
+    ),
 }
 
 

@@ -335,6 +335,15 @@ class Settings(BaseSettings):
         "beyond it are listed with their document, to download from there.",
     )
 
+    # Retention (periods are set by each organisation on /admin/policy)
+    retention_purge_hour: int = Field(
+        default=3,
+        ge=0,
+        le=23,
+        description="Hour of the day (UTC, 0-23) at which the job worker runs the daily "
+        "retention purge.",
+    )
+
     # Re-identification vault
     vault_keys: Annotated[list[str], NoDecode] = Field(
         default_factory=list,

@@ -15,6 +15,7 @@ from civique.auth.models import User
 from civique.db.engine import make_engine, make_session_factory
 from civique.demo_documents import demo_files
 from civique.documents.models import Chunk, Document, DocumentVersion
+from civique.governance.policy_models import Charter, CharterAcceptance
 from civique.orgs.models import Organisation
 
 
@@ -65,6 +66,9 @@ def test_demo_is_idempotent_and_prints_logins(tmp_path: Path) -> None:
     assert second.returncode == 0 and _count(tmp_path, User) == users
     assert _count(tmp_path, Organisation) == 1
     assert _count(tmp_path, DocumentVersion) == len(demo_files())
+    # A French charter v1, accepted by every demo user: the home page opens at once.
+    assert _count(tmp_path, Charter) == 1
+    assert _count(tmp_path, CharterAcceptance) == users
 
 
 def test_migrate_then_create_admin(tmp_path: Path) -> None:

@@ -31,6 +31,7 @@ from civique.db.registry import Base
 from civique.documents import service as documents
 from civique.documents.models import CollectionShare, Document, DocumentSection, DocumentVersion
 from civique.governance import validation
+from civique.governance import charter
 from civique.orgs.models import Team, TeamMember, Unit
 from civique.orgs.service import create_organisation
 from tests.governance.outputs import make_output
@@ -67,6 +68,7 @@ PARAM_KINDS = {
     "document_id": "document",
     "number": "version",
     "output_id": "output",
+    "charter_id": "charter",
 }
 NOT_IDS = {"model_id"}
 PERSONAL = {"conversation", "message", "token", "collection", "share", "document"}
@@ -162,6 +164,22 @@ ROUTES: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/validation/{output_id}"): {},
     ("POST", "/validation/{output_id}/decide"): {"decision": "approve", "comment": "Conforme"},
     ("POST", "/api/v1/outputs/{output_id}/validate"): {"decision": "approve", "comment": "OK"},
+    ("GET", "/admin/policy/charter/{charter_id}"): {},
+}
+
+# Routes without object ids that change the caller's own organisation, with a valid form: done
+# by another organisation's administrator, they must leave every row of organisation A as it was.
+ORG_ROUTES: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/admin/policy"): {"tools": "chat", "conversations_days": "30", "legal_hold": "1"},
+    ("PUT", "/api/v1/policy"): {
+        "validation_tools": ["api.chat"],
+        "retention_days": {
+            "conversations": 10, "documents": 20, "audio": None, "vault": 5, "register": 3650
+        },
+        "legal_hold": False,
+    },
+    ("POST", "/admin/policy/charter"): {"text": "Charte de l'intrus"},
+    ("POST", "/charter/accept"): {"version": "2"},  # the version published just before
 }
 
 # Routes whose form is sent as a JSON body (API routes with a pydantic body).
@@ -328,7 +346,16 @@ class World:
             "output": make_output(
                 self.db, self.app.state.settings, tenant, f"Courrier {marker}", sources=()
             ),
+            "charter": self._charter(tenant, marker),
         }
+
+    def _charter(self, tenant: Tenant, marker: str) -> int:
+        """A new charter version, accepted by every user of the tenant (so that the gate lets
+        the positive controls through, and the refusals come from the ownership checks)."""
+        published = charter.publish(self.db, tenant.users["org_admin"], f"Charte {marker}")
+        for user in tenant.users.values():
+            charter.accept(self.db, user, published.version)
+        return published.id
 
     def _conversation(self, tenant: Tenant, marker: str) -> tuple[int, int]:
         owner = tenant.users["agent"]
@@ -389,6 +416,8 @@ class World:
             if pending:
                 validation.submit(self.db, self.a.users["agent"], output_id)
             return output_id
+        if kind == "charter":
+            return self._charter(self.a, f"frais {n}")
         if kind == "document":
             owner = self.a.users["agent"]
             collection = documents.create_collection(self.db, owner, f"Docs {n}", "personal")
@@ -432,16 +461,19 @@ class World:
                 self.clients[who] = (client, login(client, tenant.users[who[2:]].email))
         return self.clients[who]
 
-    def snapshot(self) -> dict[str, list[tuple[Any, ...]]]:
-        """Every row of every table (but volatile columns), to prove nothing changed."""
+    def snapshot(self, org_id: int | None = None) -> dict[str, list[tuple[Any, ...]]]:
+        """Every row of every table (but volatile columns), to prove nothing changed; with
+        `org_id`, only the rows of the tables that name their organisation, of that one."""
         state = {}
         with self.app.state.engine.connect() as conn:
             for table in Base.metadata.sorted_tables:
-                if table.name in SKIPPED_TABLES:
+                if table.name in SKIPPED_TABLES or (org_id and "org_id" not in table.columns):
                     continue
                 columns = [c for c in table.columns if (table.name, c.name) not in VOLATILE]
-                rows = conn.execute(select(*columns).order_by(*table.primary_key.columns))
-                state[table.name] = [tuple(row) for row in rows]
+                stmt = select(*columns).order_by(*table.primary_key.columns)
+                if org_id:
+                    stmt = stmt.where(table.columns["org_id"] == org_id)
+                state[table.name] = [tuple(row) for row in conn.execute(stmt)]
         return state
 
 
@@ -587,7 +619,9 @@ def test_anonymous_callers_get_nothing_from_routes_without_ids(world: World) -> 
         if method == "GET":
             response = client.get(path, follow_redirects=False)
         else:
-            response = client.post(path, data={"csrf_token": csrf}, follow_redirects=False)
+            response = client.request(
+                method, path, data={"csrf_token": csrf}, follow_redirects=False
+            )
         assert _refused_anonymously(response, path), f"{method} {path}: {response.status_code}"
         checked += 1
     assert checked >= 15
@@ -605,6 +639,9 @@ def test_pages_and_api_of_another_organisation_never_show_its_names(world: World
         "/admin/units",
         "/admin/teams",
         "/account",
+        "/admin/policy",
+        "/api/v1/policy",
+        "/charter",
     }
     for who in ("b:org_admin", "b:agent"):
         client, _ = world.client(who)
@@ -640,3 +677,23 @@ def test_the_matrix_fails_on_a_route_it_does_not_know(app: FastAPI) -> None:
     _, problems = _specs(app)
     assert any(p.startswith("GET /widgets/{widget_id}") for p in problems), problems
     assert any(p.startswith("POST /gadgets") for p in problems), problems
+
+
+def test_organisation_wide_routes_change_only_the_callers_organisation(world: World) -> None:
+    known = {(m, p) for m, p, _ in _app_routes(world.app)}
+    assert set(ORG_ROUTES) <= known, set(ORG_ROUTES) - known
+    client, csrf = world.client("b:org_admin")
+    before = world.snapshot(world.a.org.id)
+    for (method, path), form in ORG_ROUTES.items():
+        if path.startswith("/api/"):
+            response = client.request(method, path, json=form, headers={"x-csrf-token": csrf})
+        else:
+            data = {"csrf_token": csrf, **form}
+            response = client.request(method, path, data=data, follow_redirects=False)
+        assert response.status_code in (200, 303), (path, response.status_code, response.text)
+        assert "Zq7" not in response.text, path
+    assert world.snapshot(world.a.org.id) == before
+    # Positive control: organisation B's charter did change, and its admin accepted it.
+    current = charter.current(world.db, world.b.org.id)
+    assert current is not None and current.text == "Charte de l'intrus"
+    assert charter.pending(world.db, world.b.users["org_admin"]) is None

@@ -34,6 +34,8 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "outputs.validate": frozenset({Role.VALIDATOR, *_ADMINS}),
     "register.read": frozenset({Role.DPO}),
     "audit.read": frozenset({Role.DPO, *_ADMINS}),
+    "policy.manage": frozenset(_ADMINS),
+    "policy.read": frozenset({Role.DPO, *_ADMINS}),
     "lab.lead": frozenset({Role.INNOVATION_LEAD, *_ADMINS}),
 }
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
+from sqlalchemy import delete as sql_delete
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,6 +22,7 @@ from civique.chat.models import Conversation, Message
 from civique.db.base import utcnow
 from civique.documents.search import QUERY_LIMIT
 from civique.errors import NotFound, UserError
+from civique.governance.policy import refuse_if_held
 from civique.governance.pseudonymise import Masking
 from civique.governance.vault import Vault
 from civique.i18n import gettext
@@ -99,7 +101,12 @@ def call_context(user: User, template: tuple[str, str] = PROMPT_TEMPLATE) -> Cal
 
 def vault_scope(conv: Conversation) -> str:
     """The vault scope of a conversation: its placeholders are numbered across its turns."""
-    return f"conversation:{conv.id}"
+    return conversation_scope(conv.id)
+
+
+def conversation_scope(conversation_id: int) -> str:
+    """The vault scope of a conversation, from its id."""
+    return f"conversation:{conversation_id}"
 
 
 def masking_of(messages: list[Message]) -> Masking:
@@ -178,11 +185,27 @@ def rename(
 
 def delete(session: Session, vault: Vault, user: User, conversation_id: int) -> None:
     """Delete a conversation, its messages and its vault entries (the register keeps the
-    pseudonymised records)."""
+    pseudonymised records); refused under the organisation's legal hold."""
     conv = get_conversation(session, user, conversation_id)
-    vault.forget_scope(session, conv.org_id, vault_scope(conv))
-    session.delete(conv)
+    refuse_if_held(session, conv.org_id)
+    erase_conversations(session, vault, conv.org_id, [conv.id])
     session.commit()
+
+
+def erase_conversations(
+    session: Session, vault: Vault, org_id: int, conversation_ids: list[int]
+) -> int:
+    """Delete conversations of an organisation with their messages and vault entries, without
+    an ownership check (the caller checked, or it is the retention purge); the caller commits.
+    Returns the vault entries deleted."""
+    scopes = [conversation_scope(conv_id) for conv_id in conversation_ids]
+    forgotten = vault.forget_scopes(session, org_id, scopes)
+    session.execute(  # messages go with them (ON DELETE CASCADE)
+        sql_delete(Conversation).where(
+            Conversation.org_id == org_id, Conversation.id.in_(conversation_ids)
+        )
+    )
+    return forgotten
 
 
 def post_message(

@@ -5,6 +5,7 @@ from civique.chat import models as chat_models
 from civique.db.base import Base
 from civique.documents import models as document_models
 from civique.governance import models as governance_models
+from civique.governance import policy_models
 from civique.governance import vault as vault_models
 from civique.llm import models as llm_models
 from civique.orgs import models as org_models
@@ -17,5 +18,6 @@ __all__ = [
     "governance_models",
     "llm_models",
     "org_models",
+    "policy_models",
     "vault_models",
 ]

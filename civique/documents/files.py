@@ -243,7 +243,12 @@ def delete_document(session: Session, store: FileStore, user: User, document_id:
 
     An ingestion running at that moment notices at its next batch and stops writing.
     """
-    document = writable_document(session, user, document_id)
+    erase_document(session, store, writable_document(session, user, document_id))
+
+
+def erase_document(session: Session, store: FileStore, document: Document) -> None:
+    """Delete a document everywhere without a right check (the caller checked, or it is the
+    retention purge); commits, then removes the files no other version uses."""
     keys = set(
         session.scalars(
             select(DocumentVersion.storage_key).where(DocumentVersion.document_id == document.id)

@@ -21,6 +21,7 @@ from civique.documents.models import Document, DocumentVersion
 from civique.documents.storage import FileStore
 from civique.governance import audit
 from civique.governance.models import AuditEntry
+from civique.governance.policy import refuse_if_held
 from civique.governance.vault import Vault
 from civique.llm.models import OutputRecord
 from civique.orgs.models import Unit
@@ -208,7 +209,9 @@ def export_user_data(
 
 
 def delete_conversations(session: Session, vault: Vault, user: User) -> int:
-    """Delete all of the user's conversations and their vault entries; how many were deleted."""
+    """Delete all of the user's conversations and their vault entries; how many were deleted.
+    Refused under the organisation's legal hold."""
+    refuse_if_held(session, user.org_id)
     conversations: Iterable[Conversation] = session.scalars(
         select(Conversation).where(Conversation.user_id == user.id)
     ).all()

@@ -10,11 +10,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
-from sqlalchemy.orm import Session
 
 from civique.auth.models import User
 from civique.errors import UserError, error_message
 from civique.governance import subjects
+from civique.governance.policy import legal_hold
 from civique.i18n import gettext
 from civique.orgs.pages import done as finished
 from civique.orgs.pages import page
@@ -25,16 +25,6 @@ Dpo = Annotated[User, Depends(require("register.read"))]
 Csrf = [Depends(check_csrf)]
 Value = Annotated[str, Form(max_length=400)]
 TEMPLATE = "register/subject.html"
-
-
-def legal_hold(session: Session, org_id: int) -> bool:
-    """Whether the organisation's policy holds everything (the policy's own setting, when the
-    policy exists; no hold otherwise)."""
-    try:
-        from civique.governance import policy  # type: ignore[attr-defined]
-    except ImportError:
-        return False
-    return bool(policy.legal_hold(session, org_id))
 
 
 @router.get("/subjects", name="subjects")

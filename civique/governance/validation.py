@@ -23,6 +23,7 @@ from civique.db.base import as_utc
 from civique.errors import Forbidden, NotFound, UserError
 from civique.governance import exports, register
 from civique.governance.models import RegisterEvent
+from civique.governance.policy import get_policy
 from civique.i18n import gettext
 from civique.llm.models import OutputRecord
 from civique.orgs.models import Organisation
@@ -37,10 +38,11 @@ QUEUE_LIMIT = 500
 def needs_validation(session: Session, settings: Settings, org_id: int, tool: str) -> bool:
     """Whether outputs of `tool` need a validator's approval in this organisation.
 
-    The one place that decides it: today the instance's `CIVIQUE_VALIDATION_TOOLS`; the
-    organisation's own policy will be read here too (hence the session and organisation)."""
-    del session, org_id  # used once organisations have their own policy
-    return tool in settings.validation_tools
+    The one place that decides it: the instance's `CIVIQUE_VALIDATION_TOOLS`, or the tools the
+    organisation's AI-use policy names (either is enough: an organisation adds, never removes)."""
+    return tool in settings.validation_tools or get_policy(session, org_id).requires_validation(
+        tool
+    )
 
 
 def gated(session: Session, settings: Settings, record: OutputRecord) -> bool:

@@ -151,14 +151,24 @@ class Vault:
 
     def forget_scope(self, session: Session, org_id: int, scope: str) -> int:
         """Delete a scope's entries (its conversation was deleted); returns how many."""
+        return self.forget_scopes(session, org_id, [scope])
+
+    def forget_scopes(self, session: Session, org_id: int, scopes: list[str]) -> int:
+        """Delete the entries of several scopes of an organisation; returns how many."""
+        if not scopes:
+            return 0
         result = session.execute(
-            delete(VaultEntry).where(VaultEntry.org_id == org_id, VaultEntry.scope == scope)
+            delete(VaultEntry).where(VaultEntry.org_id == org_id, VaultEntry.scope.in_(scopes))
         )
         return int(getattr(result, "rowcount", 0) or 0)
 
-    def purge(self, session: Session, before: datetime) -> int:
-        """Delete entries created before `before` (retention); returns how many."""
-        result = session.execute(delete(VaultEntry).where(VaultEntry.created_at < before))
+    def purge(self, session: Session, before: datetime, org_id: int | None = None) -> int:
+        """Delete entries created before `before` (retention), of one organisation or of all;
+        returns how many."""
+        stmt = delete(VaultEntry).where(VaultEntry.created_at < before)
+        if org_id is not None:
+            stmt = stmt.where(VaultEntry.org_id == org_id)
+        result = session.execute(stmt)
         return int(getattr(result, "rowcount", 0) or 0)
 
     def rotate(self, session: Session, batch: int = 500) -> int:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from civique.documents.ingest import IngestContext
 from civique.documents.jobs import register as register_documents
 from civique.documents.storage import FileStore
+from civique.governance.jobs import register as register_governance
 from civique.jobs.queue import make_queue
 from civique.llm.gateway import Gateway
 from civique.settings import Settings
@@ -23,6 +24,7 @@ class Jobs:
     queue: Huey
     ingest: IngestContext
     enqueue_ingestion: Callable[[int], object]
+    purge_retention: Callable[[], int]  # runs the daily retention purge now
 
 
 def file_store(settings: Settings) -> FileStore:
@@ -34,7 +36,9 @@ def register_all(settings: Settings, sessions: sessionmaker[Session], gateway: G
     """Make the queue and register every task on it."""
     queue = make_queue(settings)
     ingest = IngestContext(sessions, file_store(settings), gateway, settings)
-    return Jobs(queue, ingest, register_documents(queue, ingest))
+    enqueue_ingestion = register_documents(queue, ingest)
+    purge = register_governance(queue, sessions, gateway.vault, ingest.store, settings)
+    return Jobs(queue, ingest, enqueue_ingestion, purge)
 
 
 def build_worker_context(settings: Settings) -> Huey:

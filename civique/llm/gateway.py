@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 import uuid
@@ -96,6 +97,17 @@ def cleared_for_personal_data(info: ModelInfo) -> bool:
     return _rank(info.classification_ceiling) >= _rank("personal")
 
 
+def effective_ceiling(platform: str, org: str | None) -> str:
+    """The lower of the platform's ceiling and the organisation's clearance (never above the
+    platform's, whatever is stored)."""
+    if org is None or _rank(org) >= _rank(platform):
+        return platform
+    return org
+
+
+BELOW_PERSONAL = CLASSIFICATION_ORDER[: CLASSIFICATION_ORDER.index("personal")]
+
+
 class Gateway:
     """Checks, calls and records every model use."""
 
@@ -115,13 +127,19 @@ class Gateway:
     def allowed_models(
         self, session: Session, org_id: int, role: str, kind: str | None = None
     ) -> list[ModelInfo]:
-        """Models the organisation enabled for this role, in registry order, default first."""
+        """Models the organisation enabled for this role, in registry order, default first,
+        each with the ceiling that applies in the organisation (its clearance, if lower)."""
         rows = session.scalars(
             select(OrgModel).where(OrgModel.org_id == org_id, OrgModel.enabled.is_(True))
         ).all()
         allowed = {r.model_id: r for r in rows if not r.roles or role in r.roles}
         found = [
-            m
+            dataclasses.replace(
+                m,
+                classification_ceiling=effective_ceiling(
+                    m.classification_ceiling, allowed[m.id].clearance
+                ),
+            )
             for m in self.registry.models()
             if m.id in allowed and (kind is None or m.kind == kind)
         ]
@@ -135,8 +153,10 @@ class Gateway:
             raise GatewayError("unknown_model", model_id) from None
         if info.kind != kind:
             raise GatewayError("wrong_kind", model_id)
-        if info.id not in {m.id for m in self.allowed_models(session, ctx.org_id, ctx.role)}:
+        allowed = {m.id: m for m in self.allowed_models(session, ctx.org_id, ctx.role)}
+        if info.id not in allowed:
             raise GatewayError("model_not_allowed", model_id)
+        info = allowed[info.id]  # with the organisation's clearance: masking follows it too
         if _rank(ctx.classification) > _rank(info.classification_ceiling):
             raise GatewayError("classification", model_id)
         return info
@@ -225,13 +245,26 @@ class Gateway:
 
     def prepare_privacy(self) -> bool:
         """Load the personal-data detector ahead of the first call that needs it (spaCy takes
-        seconds to load); True when some chat model is not cleared for personal data."""
-        if all(cleared_for_personal_data(m) for m in self.registry.models() if m.kind == "chat"):
+        seconds to load); True when some chat model is not cleared for personal data, on the
+        platform or in an organisation. A clearance lowered later loads it on first use."""
+        chat = [m for m in self.registry.models() if m.kind == "chat"]
+        if all(cleared_for_personal_data(m) for m in chat) and not self._lowered_by_an_org():
             return False
         from civique.governance.pii import get_detector
 
         get_detector(self._settings).load()
         return True
+
+    def _lowered_by_an_org(self) -> bool:
+        """True when some organisation cleared a model below personal data."""
+        with self._sessions() as session:
+            try:
+                found = session.scalar(
+                    select(OrgModel.id).where(OrgModel.clearance.in_(BELOW_PERSONAL)).limit(1)
+                )
+            except (OperationalError, ProgrammingError):  # not migrated yet: nothing lowered
+                return False
+        return found is not None
 
     def _mask(
         self,

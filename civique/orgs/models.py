@@ -63,7 +63,7 @@ class TeamMember(Base):
 
 
 class OrgModel(Timestamped, Base):
-    """A model an organisation allows, and the roles that may pick it."""
+    """A model an organisation allows, the roles that may pick it and the data it is cleared for."""
 
     __tablename__ = "org_models"
     __table_args__ = (UniqueConstraint("org_id", "model_id"),)
@@ -76,3 +76,5 @@ class OrgModel(Timestamped, Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The organisation's own ceiling for this model, below the platform's (None: the platform's).
+    clearance: Mapped[str | None] = mapped_column(String(16), default=None)

@@ -15,10 +15,12 @@ from civique.i18n import gettext
 from civique.orgs import service
 from civique.orgs.models import Organisation
 from civique.orgs.pages import done, failed, optional_id, page, registry_models
+from civique.settings import CLASSIFICATION_ORDER
 from civique.web.deps import DB, AppSettings, check_csrf, require
 
 router = APIRouter()
-Member = Annotated[User, Depends(require("chat.use"))]
+# Any member, charter accepted or not: the charter page itself shows the logo.
+Member = Annotated[User, Depends(require("account.manage"))]
 OrgAdmin = Annotated[User, Depends(require("org.manage"))]
 UsersAdmin = Annotated[User, Depends(require("org.manage_users"))]
 ModelsAdmin = Annotated[User, Depends(require("org.manage_models"))]
@@ -31,13 +33,6 @@ KIND_LABELS = {
     "embedding": N_("Embeddings"),
     "transcription": N_("Transcription"),
     "rerank": N_("Reranking"),
-}
-LEVEL_LABELS = {
-    "public": N_("public data"),
-    "internal": N_("internal data"),
-    "confidential": N_("confidential data"),
-    "personal": N_("personal data"),
-    "sensitive": N_("sensitive personal data"),
 }
 
 
@@ -383,20 +378,30 @@ def _model_rows(
         if posted is not None:
             enabled, roles = info.id in posted["enabled"], set(posted["roles"].get(info.id, []))
             default = posted["default"] == info.id
+            clearance = posted["clearances"].get(info.id) or None
         else:
             enabled = bool(rule and rule.enabled)
             roles, default = set(rule.roles if rule else []), bool(rule and rule.is_default)
+            clearance = rule.clearance if rule else None
         rows.append(
             {
                 "info": info,
                 "kind": _label(KIND_LABELS, info.kind),
-                "level": _label(LEVEL_LABELS, info.classification_ceiling),
+                "level": _label(service.CLASSIFICATION_LABELS, info.classification_ceiling),
                 "enabled": enabled,
                 "roles": roles,
                 "default": default,
+                "clearance": clearance,
+                "lower_levels": _lower_levels(info.classification_ceiling),
             }
         )
     return rows
+
+
+def _lower_levels(ceiling: str) -> list[tuple[str, str]]:
+    """The levels an organisation may clear a model for instead of the platform's ceiling."""
+    below = CLASSIFICATION_ORDER[: CLASSIFICATION_ORDER.index(ceiling)]
+    return [(level, _label(service.CLASSIFICATION_LABELS, level)) for level in below]
 
 
 @router.get("/admin/models", name="admin_models")
@@ -413,17 +418,28 @@ def save_models(
     enabled: Annotated[list[str] | None, Form()] = None,
     roles: Annotated[list[str] | None, Form()] = None,
     default: ShortText = "",
+    clearance: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
-    """Save the model table; each checkbox of `roles` is `role|model id`."""
+    """Save the model table; each checkbox of `roles` is `role|model id`, each choice of
+    `clearance` is `model id|level` (no level: the platform's ceiling)."""
     enabled = enabled or []
     chosen: dict[str, list[str]] = {}
     for value in roles or []:
         role, _, model_id = value.partition("|")
         chosen.setdefault(model_id, []).append(role)
-    posted = {"enabled": set(enabled), "roles": chosen, "default": default}
-    known = [m.id for m in registry_models(request)]
+    clearances: dict[str, str] = {}
+    for value in clearance or []:
+        model_id, _, level = value.rpartition("|")
+        clearances[model_id] = level
+    posted = {
+        "enabled": set(enabled),
+        "roles": chosen,
+        "default": default,
+        "clearances": clearances,
+    }
+    models = registry_models(request)
     try:
-        service.save_org_models(db, actor, known, set(enabled), chosen, default)
+        service.save_org_models(db, actor, models, set(enabled), chosen, default, clearances)
     except UserError as exc:
         status, message = failed(db, exc)
         rows = _model_rows(request, db, actor, posted)

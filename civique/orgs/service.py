@@ -12,13 +12,21 @@ from civique.auth.models import User
 from civique.auth.roles import ALL_ROLES, Role, can
 from civique.auth.service import active_admins, create_user, issue_link, normalise_email
 from civique.documents.models import Collection
-from civique.errors import Forbidden, NotFound, UserError
+from civique.errors import N_, Forbidden, NotFound, UserError
 from civique.governance import audit
+from civique.i18n import gettext
 from civique.llm.types import ModelInfo
 from civique.orgs.models import Organisation, OrgModel, Team, TeamMember, Unit
-from civique.settings import Settings
+from civique.settings import CLASSIFICATION_ORDER, Settings
 from civique.textcheck import clean_text
 
+CLASSIFICATION_LABELS = {
+    "public": N_("public data"),
+    "internal": N_("internal data"),
+    "confidential": N_("confidential data"),
+    "personal": N_("personal data"),
+    "sensitive": N_("sensitive personal data"),
+}
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _LOGO_MAGIC = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
@@ -264,13 +272,17 @@ def set_org_model(
     enabled: bool,
     roles: list[str],
     is_default: bool = False,
+    clearance: str | None = None,
 ) -> OrgModel:
-    """Allow or forbid a model, for some roles (none listed: every role)."""
+    """Allow or forbid a model, for some roles (none listed: every role), and lower the data
+    it is cleared for in the organisation (None: the platform's ceiling)."""
     _require(actor, "org.manage_models")
     if model_id not in known_models:
         raise UserError("unknown_model", 404)
     if any(r not in ALL_ROLES for r in roles):
         raise UserError("role_invalid")
+    if clearance is not None and clearance not in CLASSIFICATION_ORDER:
+        raise UserError("clearance_invalid")
     row = session.scalar(
         select(OrgModel).where(OrgModel.org_id == actor.org_id, OrgModel.model_id == model_id)
     )
@@ -282,6 +294,7 @@ def set_org_model(
         for other in list_org_models(session, actor):
             other.is_default = False
     row.enabled, row.roles, row.is_default = enabled, sorted(set(roles)), is_default and enabled
+    row.clearance = clearance
     changed = audit.changes(before, _rule(row))
     if changed:
         target = audit.target("model", model_id, model_id)
@@ -292,7 +305,12 @@ def set_org_model(
 
 def _rule(row: OrgModel) -> dict[str, object]:
     """What the audit log compares of a model rule."""
-    return {"enabled": bool(row.enabled), "roles": list(row.roles or []), "default": row.is_default}
+    return {
+        "enabled": bool(row.enabled),
+        "roles": list(row.roles or []),
+        "default": row.is_default,
+        "clearance": row.clearance,
+    }
 
 
 def update_branding(
@@ -477,30 +495,47 @@ def create_organisation_with_admin(
 def save_org_models(
     session: Session,
     actor: User,
-    known_models: list[str],
+    models: list[ModelInfo],
     enabled: set[str],
     roles: dict[str, list[str]],
     default: str,
+    clearances: dict[str, str] | None = None,
 ) -> None:
-    """Save the whole model table at once; checked first so a tampered form changes nothing."""
+    """Save the whole model table at once; checked first so a tampered form changes nothing.
+
+    `clearances`: model id → a level below the platform's ceiling (empty: the platform's)."""
     _require(actor, "org.manage_models")
-    known = set(known_models)
-    if any(model_id not in known for model_id in (*enabled, *roles)) or (
-        default and default not in known
+    ceilings = {m.id: m.classification_ceiling for m in models}
+    clearances = {k: v for k, v in (clearances or {}).items() if v}
+    if any(model_id not in ceilings for model_id in (*enabled, *roles, *clearances)) or (
+        default and default not in ceilings
     ):
         raise UserError("unknown_model", 404)
     if any(r not in ALL_ROLES for chosen in roles.values() for r in chosen):
         raise UserError("role_invalid")
-    for model_id in known_models:
+    for model_id, level in clearances.items():
+        check_clearance(level, ceilings[model_id])
+    for model_id in ceilings:
         set_org_model(
             session,
             actor,
             model_id,
-            known,
+            set(ceilings),
             model_id in enabled,
             roles.get(model_id, []),
             model_id == default,
+            clearances.get(model_id),
         )
+
+
+def check_clearance(level: str, ceiling: str) -> None:
+    """Refuse a clearance that is unknown or above the platform's ceiling for the model."""
+    order = CLASSIFICATION_ORDER
+    if level not in order:
+        raise UserError("clearance_invalid")
+    if ceiling in order and order.index(level) > order.index(ceiling):
+        # Named in the caller's language: error messages do not translate their parameters.
+        raise UserError("clearance_above_ceiling", ceiling=gettext(CLASSIFICATION_LABELS[ceiling]))
 
 
 def default_model_ids(models: Iterable[ModelInfo]) -> list[str]:

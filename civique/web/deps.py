@@ -15,6 +15,7 @@ from civique.auth.models import User
 from civique.auth.roles import can
 from civique.auth.service import user_for_token
 from civique.errors import UserError, error_message
+from civique.governance import charter
 from civique.i18n import gettext
 from civique.orgs.models import Organisation
 from civique.settings import Settings
@@ -26,6 +27,10 @@ class LoginRequired(Exception):
 
 class PageForbidden(Exception):
     """Raised when the user's role lacks the action; answered with a 403 page."""
+
+
+class CharterRequired(Exception):
+    """Raised when the user must first accept the charter; answered with a redirect to it."""
 
 
 def get_settings(request: Request) -> Settings:
@@ -82,6 +87,8 @@ def require(action: str) -> Callable[..., User]:
         if not can(user.role, action):
             raise PageForbidden()
         request.state.user = user
+        if charter.needs_acceptance(db, user, action) is not None:
+            raise CharterRequired()
         release_connection(db)
         return user
 
@@ -114,6 +121,10 @@ def require_api(action: str) -> Callable[..., User]:
             )
         if not can(user.role, action):
             raise HTTPException(403, api_error_body(UserError("forbidden", 403)))
+        if charter.needs_acceptance(db, user, action) is not None:
+            # Tokens act for their owner: the owner accepts once, on the page.
+            refused = UserError("charter_not_accepted", 403, url=f"{request.base_url}charter")
+            raise HTTPException(403, api_error_body(refused))
         request.state.user = user
         release_connection(db)
         return user
