@@ -30,8 +30,7 @@ from civique.chat.models import Conversation, Message
 from civique.db.registry import Base
 from civique.documents import service as documents
 from civique.documents.models import CollectionShare, Document, DocumentSection, DocumentVersion
-from civique.governance import validation
-from civique.governance import charter
+from civique.governance import charter, validation
 from civique.orgs.models import Team, TeamMember, Unit
 from civique.orgs.service import create_organisation
 from tests.governance.outputs import make_output
