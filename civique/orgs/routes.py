@@ -438,8 +438,12 @@ def save_models(
         "clearances": clearances,
     }
     models = registry_models(request)
+    known = [m.id for m in models]
+    ceilings = {m.id: m.classification_ceiling for m in models}
     try:
-        service.save_org_models(db, actor, models, set(enabled), chosen, default, clearances)
+        service.save_org_models(
+            db, actor, known, set(enabled), chosen, default, clearances, ceilings
+        )
     except UserError as exc:
         status, message = failed(db, exc)
         rows = _model_rows(request, db, actor, posted)

@@ -495,32 +495,35 @@ def create_organisation_with_admin(
 def save_org_models(
     session: Session,
     actor: User,
-    models: list[ModelInfo],
+    known_models: list[str],
     enabled: set[str],
     roles: dict[str, list[str]],
     default: str,
     clearances: dict[str, str] | None = None,
+    ceilings: dict[str, str] | None = None,
 ) -> None:
     """Save the whole model table at once; checked first so a tampered form changes nothing.
 
-    `clearances`: model id → a level below the platform's ceiling (empty: the platform's)."""
+    `clearances`: model id → a level at most its platform ceiling in `ceilings` (no level: the
+    platform's)."""
     _require(actor, "org.manage_models")
-    ceilings = {m.id: m.classification_ceiling for m in models}
+    known = set(known_models)
     clearances = {k: v for k, v in (clearances or {}).items() if v}
-    if any(model_id not in ceilings for model_id in (*enabled, *roles, *clearances)) or (
-        default and default not in ceilings
+    if any(model_id not in known for model_id in (*enabled, *roles, *clearances)) or (
+        default and default not in known
     ):
         raise UserError("unknown_model", 404)
     if any(r not in ALL_ROLES for chosen in roles.values() for r in chosen):
         raise UserError("role_invalid")
     for model_id, level in clearances.items():
-        check_clearance(level, ceilings[model_id])
-    for model_id in ceilings:
+        # Without its platform ceiling only the level is checked: the gateway caps it anyway.
+        check_clearance(level, (ceilings or {}).get(model_id, CLASSIFICATION_ORDER[-1]))
+    for model_id in known_models:
         set_org_model(
             session,
             actor,
             model_id,
-            set(ceilings),
+            known,
             model_id in enabled,
             roles.get(model_id, []),
             model_id == default,
