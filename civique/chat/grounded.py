@@ -231,17 +231,28 @@ def _user_message(blocks: str, question: str, previous: str = "") -> str:
     return f"Sources :\n{blocks}\n\n{asked}Question : {question}"
 
 
-FOLLOW_UP_WORDS = 12  # a question this short may lean on the one before ("Et pour 50 ans ?")
+FOLLOW_UP_WORDS = 12  # a follow-up is short ("Et pour 50 ans ?")
+TERSE_WORDS = 4  # this short, a question cannot stand alone ("Combien pour 50 ans ?")
+# First words of a question that leans on the one before (French and English).
+_LEANING = re.compile(
+    r"^(?:et|mais|puis|alors|aussi|sinon|pareil|idem|même|il|elle|ils|elles|ça|cela|celui|"
+    r"celle|ceux|and|but|also|then|what about|how about|it|they|that|this)\b",
+    re.IGNORECASE,
+)
 
 
 def follow_up(messages: list[ChatMessage]) -> tuple[str, str]:
-    """The last user question and, when it is short enough to be a follow-up, the one before
-    it (searched together, and shown to the model as the previous question)."""
+    """The last user question and, when it is a follow-up, the one before it (searched
+    together, and shown to the model as the previous question). A follow-up is short and
+    either terse or opens with a word that leans on what was said ("Et…", "Elle…"): a short
+    question on a new subject ("Quand ouvre la piscine ?") stands alone."""
     asked = [m.content for m in messages if m.role == "user"]
     if not asked:
         return "", ""
     question = asked[-1]
-    if len(asked) < 2 or len(question.split()) > FOLLOW_UP_WORDS:
+    words = re.findall(r"\w+", question)
+    leaning = bool(_LEANING.match(question.strip()))
+    if len(asked) < 2 or len(words) > FOLLOW_UP_WORDS or not (leaning or len(words) <= TERSE_WORDS):
         return question, ""
     return question, asked[-2]
 

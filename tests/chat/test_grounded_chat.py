@@ -436,3 +436,8 @@ def test_follow_up_rules() -> None:
         "Et 50 ans ?", QUESTION
     )
     assert grounded.search_text("Et 50 ans ?", QUESTION) == f"{QUESTION}\nEt 50 ans ?"
+    # Short, but on a new subject: it stands alone.
+    new = ChatMessage("user", "Quand ouvre la piscine municipale le dimanche ?")
+    assert grounded.follow_up([user, bot, new]) == (new.content, "")
+    assert grounded.follow_up([user, bot, ChatMessage("user", "Combien pour 50 ans ?")])[1]
+    assert grounded.follow_up([user, bot, ChatMessage("user", "Elle coûte combien ?")])[1]
