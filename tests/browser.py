@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -29,10 +29,13 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
 
 @contextmanager
-def demo_server(data_dir: Path, **overrides: Any) -> Iterator[str]:
+def demo_server(
+    data_dir: Path, prepare: Callable[[Any], None] | None = None, **overrides: Any
+) -> Iterator[str]:
     """The demo instance (fake model only) served by Uvicorn on 127.0.0.1; yields its URL.
 
-    `overrides` change settings, e.g. `jobs_in_process=True` to run the job worker in it.
+    `overrides` change settings, e.g. `jobs_in_process=True` to run the job worker in it;
+    `prepare(app)` runs before it serves (e.g. to register another model provider).
     """
     from civique.app import create_app
 
@@ -49,6 +52,8 @@ def demo_server(data_dir: Path, **overrides: Any) -> Iterator[str]:
     )
     create_demo(settings)
     app = create_app(settings)
+    if prepare is not None:
+        prepare(app)
     with serve_in_thread(app) as url:
         yield url
     app.state.engine.dispose()

@@ -8,15 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from civique.demo import DEMO_SLUG, create_demo
+from civique.demo import DEMO_SLUG
 from civique.orgs.models import Organisation, OrgModel
-from civique.settings import Settings
-from tests.browser import axe_violations, logged_in_page
+from tests.browser import axe_violations, demo_server, logged_in_page
 from tests.governance.outside import MODEL, Outside
-from tests.live import serve_in_thread
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -35,29 +34,19 @@ class Server:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The demo instance with a second model, a server not cleared for personal data."""
-    from civique.app import create_app
-
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        environment="test",
-        data_dir=Path(tmp_path_factory.mktemp("privacy-browser")),
-        fake_provider_enabled=True,
-        embedded_enabled=False,
-        embedded_embeddings_enabled=False,
-        log_json=False,
-        log_level="WARNING",
-    )
-    create_demo(settings)
-    app = create_app(settings)
     outside = Outside()
-    app.state.gateway.registry.register(outside)
-    with app.state.sessions() as db:
-        org_id = db.scalars(select(Organisation.id).where(Organisation.slug == DEMO_SLUG)).one()
-        db.add(OrgModel(org_id=org_id, model_id=MODEL, roles=[]))
-        db.commit()
-    with serve_in_thread(app) as url:
+
+    def add_outside(app: FastAPI) -> None:
+        app.state.gateway.registry.register(outside)
+        with app.state.sessions() as db:
+            org_id = db.scalars(
+                select(Organisation.id).where(Organisation.slug == DEMO_SLUG)
+            ).one()
+            db.add(OrgModel(org_id=org_id, model_id=MODEL, roles=[]))
+            db.commit()
+
+    with demo_server(Path(tmp_path_factory.mktemp("privacy-browser")), add_outside) as url:
         yield Server(url, outside)
-    app.state.engine.dispose()
 
 
 def _new_chat(page: Page) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from civique.llm.providers.fake import FakeProvider
@@ -47,3 +48,15 @@ def install(app: FastAPI, db: Session, org_id: int) -> Outside:
     db.add(OrgModel(org_id=org_id, model_id=MODEL, roles=[]))
     db.commit()
     return provider
+
+
+def chat_once(client: TestClient, csrf: str, model: str, text: str) -> int:
+    """A new conversation with `model`, one question, its reply read to the end; the id."""
+    response = client.post("/chat", data={"csrf_token": csrf, "model_id": model},
+                           follow_redirects=False)
+    conv = int(response.headers["location"].rsplit("/", 1)[1])
+    posted = client.post(f"/chat/{conv}/messages", data={"csrf_token": csrf, "text": text},
+                         headers={"accept": "application/json"}).json()
+    with client.stream("GET", f"/chat/messages/{posted['reply_id']}/stream") as stream:
+        "".join(stream.iter_text())
+    return conv

@@ -15,19 +15,8 @@ from civique.auth.service import create_api_token
 from civique.chat.models import Conversation
 from civique.documents import files, service
 from civique.governance.vault import VaultEntry
-from tests.governance.outside import MODEL, install
+from tests.governance.outside import MODEL, chat_once, install
 from tests.helpers import Tenant, login
-
-
-def _chat(client: TestClient, csrf: str, model: str, text: str) -> int:
-    response = client.post("/chat", data={"csrf_token": csrf, "model_id": model},
-                           follow_redirects=False)
-    conv = int(response.headers["location"].rsplit("/", 1)[1])
-    posted = client.post(f"/chat/{conv}/messages", data={"csrf_token": csrf, "text": text},
-                         headers={"accept": "application/json"}).json()
-    with client.stream("GET", f"/chat/messages/{posted['reply_id']}/stream") as stream:
-        "".join(stream.iter_text())
-    return conv
 
 
 def _zip(data: bytes) -> dict[str, object]:
@@ -46,8 +35,8 @@ def test_the_zip_holds_the_users_data_and_nobody_elses(
     install(app, db, tenant.org.id)
     with TestClient(app) as client:
         csrf = login(client, tenant.users["agent"].email)
-        _chat(client, csrf, "fake/echo", "Horaires de la déchetterie ?")
-        _chat(client, csrf, MODEL, "Répondre à Mme Nadia Berset, AVS 756.9217.0769.85.")
+        chat_once(client, csrf, "fake/echo", "Horaires de la déchetterie ?")
+        chat_once(client, csrf, MODEL, "Répondre à Mme Nadia Berset, AVS 756.9217.0769.85.")
         agent = tenant.users["agent"]
         collection = service.create_collection(db, agent, "Mes notes", "personal")
         ctx = app.state.jobs.ingest
@@ -56,7 +45,7 @@ def test_the_zip_holds_the_users_data_and_nobody_elses(
         create_api_token(db, agent, "outil interne")
         with TestClient(app) as other:
             other_csrf = login(other, other_tenant.users["agent"].email)
-            _chat(other, other_csrf, "fake/echo", "Question de la commune B")
+            chat_once(other, other_csrf, "fake/echo", "Question de la commune B")
         response = client.post("/account/data/export", data={"csrf_token": csrf})
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/zip"
@@ -110,8 +99,8 @@ def test_deleting_all_conversations_keeps_the_register(
 ) -> None:
     client, csrf = agent_client
     install(app, db, tenant.org.id)
-    _chat(client, csrf, MODEL, "Dossier de M. Kilian Rappaz.")
-    _chat(client, csrf, "fake/echo", "Autre question")
+    chat_once(client, csrf, MODEL, "Dossier de M. Kilian Rappaz.")
+    chat_once(client, csrf, "fake/echo", "Autre question")
     assert db.scalars(select(VaultEntry)).all()
     page = client.get("/account/data")
     assert "2 conversations" in page.text

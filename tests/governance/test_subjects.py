@@ -13,20 +13,12 @@ from civique.governance import register, subject_routes
 from civique.governance.models import AuditEntry, RegisterEvent
 from civique.governance.vault import VaultEntry
 from civique.llm.models import OutputRecord
-from tests.governance.outside import MODEL, install
+from tests.governance.outside import MODEL, chat_once, install
 from tests.helpers import Tenant, login
 
 NAME = "Léonie Zufferey"
 
 
-def _chat(client: TestClient, csrf: str, model: str, text: str) -> None:
-    response = client.post("/chat", data={"csrf_token": csrf, "model_id": model},
-                           follow_redirects=False)
-    conv = int(response.headers["location"].rsplit("/", 1)[1])
-    posted = client.post(f"/chat/{conv}/messages", data={"csrf_token": csrf, "text": text},
-                         headers={"accept": "application/json"}).json()
-    with client.stream("GET", f"/chat/messages/{posted['reply_id']}/stream") as stream:
-        "".join(stream.iter_text())
 
 
 def _traces(app: FastAPI, db: Session, tenant: Tenant, other_tenant: Tenant) -> None:
@@ -35,11 +27,11 @@ def _traces(app: FastAPI, db: Session, tenant: Tenant, other_tenant: Tenant) -> 
     install(app, db, tenant.org.id)
     with TestClient(app) as client:
         csrf = login(client, tenant.users["agent"].email)
-        _chat(client, csrf, MODEL, f"Courrier pour Mme {NAME}, merci.")
-        _chat(client, csrf, "fake/echo", f"Attestation de domicile de Mme {NAME}.")
+        chat_once(client, csrf, MODEL, f"Courrier pour Mme {NAME}, merci.")
+        chat_once(client, csrf, "fake/echo", f"Attestation de domicile de Mme {NAME}.")
     with TestClient(app) as client:
         csrf = login(client, other_tenant.users["agent"].email)
-        _chat(client, csrf, "fake/echo", f"Dossier de Mme {NAME} à Sion.")
+        chat_once(client, csrf, "fake/echo", f"Dossier de Mme {NAME} à Sion.")
 
 
 def test_the_dpo_finds_and_erases_a_data_subject(
