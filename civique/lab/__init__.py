@@ -1,0 +1,1 @@
+"""The Lab: feedback on outputs, challenges, experiments, irritants, dashboards, showcase."""

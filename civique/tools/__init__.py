@@ -1,0 +1,1 @@
+"""Ready administrative tools: a registry of plugins (DESIGN.md §3), one package per tool."""

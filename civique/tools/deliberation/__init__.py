@@ -1,0 +1,1 @@
+"""Council deliberations and notes to elected officials."""

@@ -1,0 +1,1 @@
+"""Letters and certificates from the organisation's template library."""

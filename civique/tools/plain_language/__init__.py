@@ -1,0 +1,1 @@
+"""Plain administrative language and FALC rewriting, with a rule checker."""

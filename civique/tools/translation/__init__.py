@@ -1,0 +1,1 @@
+"""Translation of official texts and documents, with organisation glossaries."""
