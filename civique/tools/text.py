@@ -15,8 +15,10 @@ _BLANK_LINES = re.compile(r"\n[ \t\r\f\v\u00a0]*\n\s*")
 WORD_RE = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['’\-][^\W\d_]+)*")
 # Abbreviations after which a full stop does not end the sentence (folded, no final dot).
 _NO_BREAK_AFTER = frozenset(
-    "m mm mme mmes mlle mlles dr pr me art al cf p pp ex av bd st ste chap vol fig env tel n no "
-    "hab min max sq c.-a-d c-a-d".split()
+    str.split(
+        "m mm mme mmes mlle mlles dr pr me art al cf p pp ex av bd st ste chap vol fig env tel "
+        "n no hab min max sq c.-a-d c-a-d"
+    )
 )
 
 
@@ -103,7 +105,8 @@ def _is_boundary(text: str, match: re.Match[str]) -> bool:
     if mark == "\n":
         return True
     following = text[match.end() :].lstrip()
-    if following and not (following[0].isupper() or following[0].isdigit() or following[0] in "«\"-•–"):
+    starts_anew = following[:1].isupper() or following[:1].isdigit() or following[:1] in "«\"-•–"
+    if following and not starts_anew:
         return False  # "ellipsis… then lower case" or "etc. et" goes on
     if mark.startswith(".") and len(mark.rstrip("»\"”)]")) == 1:
         before = re.search(r"([\w.-]+)$", text[: match.start()])

@@ -96,7 +96,8 @@ def _long_sentences(spans: list[Span], max_words: int) -> Iterable[Hit]:
     for span in spans:
         count = len(words(span.text))
         if count > max_words:
-            yield "falc.sentence_too_long", span.start, span.end, {"words": count, "limit": max_words}
+            params = {"words": count, "limit": max_words}
+            yield "falc.sentence_too_long", span.start, span.end, params
 
 
 # One idea per sentence, heuristic: a semicolon, a subordinating conjunction or relative pronoun
@@ -129,10 +130,8 @@ def _restrictive(piece: str, match: re.Match[str]) -> bool:
     """The "que" of "ne … que" (only): "vous n'avez qu'à signer" is one idea."""
     if match.group() not in ("que", "qu'"):
         return False
-    ne = None
-    for ne in _NE.finditer(piece, 0, match.start()):
-        pass
-    return ne is not None and _PARTICLE.search(piece, ne.end(), match.start()) is None
+    before = list(_NE.finditer(piece, 0, match.start()))
+    return bool(before) and _PARTICLE.search(piece, before[-1].end(), match.start()) is None
 
 
 _ACRONYM = re.compile(r"(?<![\w-])[A-ZÀ-Ý]{2,}[0-9]*(?![\w-])")
@@ -172,7 +171,8 @@ def _in_capital_line(text: str, offset: int) -> bool:
     start = text.rfind("\n", 0, offset) + 1
     end = text.find("\n", offset)
     letters = [c for c in text[start : end if end >= 0 else len(text)] if c.isalpha()]
-    return len(letters) > len(text[offset:].split(None, 1)[0]) and all(c.isupper() for c in letters)
+    alone = len(letters) <= len(text[offset:].split(None, 1)[0])
+    return not alone and all(c.isupper() for c in letters)
 
 
 def _explained(text: str, match: re.Match[str]) -> bool:
@@ -181,7 +181,8 @@ def _explained(text: str, match: re.Match[str]) -> bool:
         return True
     before = text[: match.start()]
     inside = re.search(r"(\w[^()]*?)\s*\(\s*$", before)
-    return bool(inside and re.match(r"\s*\)", text[match.end() :]) and len(words(inside.group(1))) >= 2)
+    closed = re.match(r"\s*\)", text[match.end() :])
+    return bool(inside and closed and len(words(inside.group(1))) >= 2)
 
 
 _NE = re.compile(r"\bne\b|\bn'")
@@ -209,32 +210,37 @@ def _negations(spans: list[Span], folded: str) -> Iterable[Hit]:
             yield "falc.negation", start, end, {"phrase": span.text[sans.start() : sans.end()]}
 
 
+def _wordset(text: str) -> frozenset[str]:
+    """The folded words of a space-separated list."""
+    return frozenset(fold(word) for word in text.split())
+
+
 _ETRE = re.compile(
     r"\b(?:suis|es|est|sommes|etes|sont|etais|etait|etions|etiez|etaient|serai|seras|sera"
     r"|serons|serez|seront|serais|serait|serions|seriez|seraient|sois|soit|soyons|soyez|soient"
     r"|fus|fut|furent|ete|etre|etant)\b"
 )
 _REFLEXIVE = re.compile(r"(?:\b(?:se|me|te)\s+|\b[smt]'|\bnous\s+nous\s+|\bvous\s+vous\s+)$")
-_ADVERBS = frozenset(
+_ADVERBS = _wordset(
     "pas plus jamais bien deja toujours souvent aussi egalement automatiquement obligatoirement "
     "rapidement immediatement entierement ensuite alors encore parfois generalement "
-    "normalement ne".split()
+    "normalement ne"
 )
-_IRREGULAR = frozenset(fold(w) for w in (
+_IRREGULAR = _wordset(
     "fait pris mis écrit inscrit offert admis transmis remis soumis permis reçu vendu rendu "
     "tenu obtenu prévu perçu vu lu élu fini établi rempli choisi saisi accueilli réuni garanti "
     "fourni construit produit conduit réduit traduit joint atteint dit interdit détruit exclu "
     "inclus conclu retenu maintenu compris suspendu entendu interrompu acquis requis promis "
-    "repris commis".split()
-))
+    "repris commis"
+)
 # Past participles after "être" that are not passives: verbs conjugated with "être" (il est
 # venu) and participles used as adjectives of state (elle est mariée, le bureau est fermé).
-_NOT_PASSIVE = frozenset(fold(w) for w in (
+_NOT_PASSIVE = _wordset(
     "allé arrivé venu parti resté né mort tombé entré sorti monté descendu retourné devenu "
     "revenu passé décédé intervenu parvenu survenu rentré apparu situé âgé marié divorcé pacsé "
     "domicilié désolé fermé ouvert concerné intéressé fatigué habilité destiné lié basé "
-    "handicapé salarié retraité occupé privé élevé pressé obligé séparé composé".split()
-))
+    "handicapé salarié retraité occupé privé élevé pressé obligé séparé composé"
+)
 
 
 def _passives(text: str, folded: str) -> Iterable[Hit]:
@@ -282,12 +288,12 @@ def _candidates(word: str) -> set[str]:
     return forms
 
 
-_NUMBER_WORDS = (
+_NUMBER_WORDS = sorted(_wordset(
     "deux trois quatre cinq six sept huit neuf dix onze douze treize quatorze quinze seize "
     "vingt vingts trente quarante cinquante soixante septante huitante octante nonante cent "
     "cents mille millions? milliards?"
-).split()
-_NUMBER = "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
+), key=len, reverse=True)
+_NUMBER = "|".join(_NUMBER_WORDS)
 _NUMBER_RE = re.compile(
     rf"(?<![\w-])(?:{_NUMBER})(?:(?:-|\s+)(?:et(?:-|\s+))?(?:{_NUMBER}|une?)(?![\w]))*"
     r"(?![\w-])"
@@ -302,7 +308,8 @@ def _numbers_in_words(folded: str, text: str) -> Iterable[Hit]:
             continue
         if match.group() == "cent" and folded[: match.start()].endswith("pour "):
             continue  # "pour cent" is a percentage, reported as such
-        yield "falc.number_in_words", match.start(), match.end(), {"number": text[match.start() : match.end()]}
+        number = text[match.start() : match.end()]
+        yield "falc.number_in_words", match.start(), match.end(), {"number": number}
 
 
 def _jargon(folded: str, text: str, jargon: Iterable[str]) -> Iterable[Hit]:
