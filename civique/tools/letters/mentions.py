@@ -3,7 +3,8 @@
 Sources: French Code des relations entre le public et l'administration (CRPA) — art. L112-3
 and R112-5 (acknowledgement of receipt: date of receipt, the service handling the request with
 its address and telephone, the deadline after which silence means acceptance or refusal, and
-the remedies against an implicit refusal), L211-2 and L211-5 (a refusal states its reasons in
+the remedies against an implicit refusal), L114-5 (a request for missing documents sets the
+deadline to send them), L211-2 and L211-5 (a refusal states its reasons in
 writing), R421-5 of the Code de justice administrative (the two-month time limit for appeal
 runs only if the decision states the remedies and their time limits); Swiss federal act on
 administrative procedure (PA) art. 35 (a decision states its reasons and the "voies de droit")
