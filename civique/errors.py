@@ -97,6 +97,14 @@ MESSAGES: dict[str, str] = {
         "It still holds %(count)s document collections: delete them or ask their owners first."
     ),
     "too_many_inputs": N_("Too many texts in one request: %(count)s, the limit is %(limit)s."),
+    "glossary_empty": N_("The glossary file is empty."),
+    "glossary_too_big": N_(
+        "The glossary file is too big: %(size)s bytes, the limit is %(limit)s bytes."),
+    "glossary_encoding": N_("The glossary file is not UTF-8 or Windows-1252 text."),
+    "glossary_header": N_(
+        "The first line of the glossary must be “term,language,translation” (and optionally "
+        "“note”), or one column per language code starting with “fr” (fr,en,de,…)."),
+    "glossary_too_many_rows": N_("The glossary has more than %(limit)s rows: split it."),
     "doc_empty": N_("The file is empty."),
     "doc_too_big": N_("The file is too big: %(size)s bytes, the limit is %(limit)s bytes."),
     "doc_too_many_pages": N_("The document has %(pages)s pages, the limit is %(limit)s."),
