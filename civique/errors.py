@@ -167,7 +167,9 @@ MESSAGES: dict[str, str] = {
     ),
     "tool_not_a_tool_output": N_("This output was not made by a tool: it cannot be regenerated."),
     "proofreading_who": N_("Give the proof-reader's name and role (at most 200 characters each)."),
-    "proofreading_date": N_("Give the day of the proof-reading as year-month-day, not in the future."),
+    "proofreading_date": N_(
+        "Give the day of the proof-reading as year-month-day, not in the future."
+    ),
     "charter_empty": N_("Write the text of the charter before publishing it."),
     "charter_changed": N_(
         "A new version of the charter was published meanwhile: read it, then accept it."

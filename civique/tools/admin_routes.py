@@ -26,7 +26,8 @@ def _page(
 ) -> Response:
     policy = get_policy(db, actor.org_id)
     forced = {
-        t for t in request.app.state.tools.tools()
+        t
+        for t in request.app.state.tools.tools()
         if t.id in settings.validation_tools or policy.requires_validation(t.id)
     }
     return page(

@@ -51,9 +51,7 @@ def org_settings(
     found = []
     for tool in (registry or default_registry()).tools():
         row = rows.get(tool.id)
-        found.append(
-            ToolSetting(tool, row.enabled, row.validation) if row else ToolSetting(tool)
-        )
+        found.append(ToolSetting(tool, row.enabled, row.validation) if row else ToolSetting(tool))
     return found
 
 

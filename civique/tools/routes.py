@@ -40,7 +40,9 @@ def _streams(request: Request) -> bool:
 @router.get("/tools", name="tools")
 def tools_page(request: Request, actor: ToolUser, db: DB) -> Response:
     """The tools on in the organisation, as cards."""
-    return page(request, "tools/index.html", tools=service.enabled_tools(db, actor, _registry(request)))
+    return page(
+        request, "tools/index.html", tools=service.enabled_tools(db, actor, _registry(request))
+    )
 
 
 def _form_page(
@@ -94,9 +96,13 @@ async def run_tool(request: Request, actor: ToolUser, tool_id: str) -> Response:
             if exc.status == 404:
                 raise
             return _refused(request, tool, exc, values)
-    return await _start(request, actor, plan, None, lambda msg: _form_page(
-        request, tool, values, status=502, error=msg
-    ))
+    return await _start(
+        request,
+        actor,
+        plan,
+        None,
+        lambda msg: _form_page(request, tool, values, status=502, error=msg),
+    )
 
 
 @router.post("/outputs/{output_id}/regenerate", dependencies=Csrf)

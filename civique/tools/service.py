@@ -249,9 +249,7 @@ class ToolRunner:
         self.sessions, self.gateway = sessions, gateway
         self.settings, self.registry = settings, registry
 
-    def prepare(
-        self, session: Session, actor: User, tool_id: str, raw: Mapping[str, Any]
-    ) -> Plan:
+    def prepare(self, session: Session, actor: User, tool_id: str, raw: Mapping[str, Any]) -> Plan:
         """Check the tool, the inputs and their length; nothing is called or stored yet."""
         tool = usable_tool(session, actor, self.registry, tool_id)
         inputs = parse_inputs(tool, raw)
@@ -324,7 +322,12 @@ class ToolRunner:
             text = "\n\n".join(t.strip() for t in self._texts(done) if t.strip())
             if text:
                 output_id = await self.gateway.record_output(
-                    ctx, plan.model.id, done[-1].call_id, progress.messages, text, status,
+                    ctx,
+                    plan.model.id,
+                    done[-1].call_id,
+                    progress.messages,
+                    text,
+                    status,
                     done[-1].privacy,
                 )
         run_status = status if output_id is not None else "error"

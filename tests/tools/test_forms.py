@@ -21,8 +21,9 @@ class Colour(enum.Enum):
 class Everything(BaseModel):
     title: str = Field(title="Title", description="Short title", max_length=20)
     body: str = Field(title="Body", json_schema_extra={"widget": "textarea"}, min_length=1)
-    level: Literal["plain", "falc"] = Field("plain", title="Level",
-                                            json_schema_extra={"labels": {"falc": "FALC"}})
+    level: Literal["plain", "falc"] = Field(
+        "plain", title="Level", json_schema_extra={"labels": {"falc": "FALC"}}
+    )
     colour: Colour | None = Field(None, title="Colour")
     copies: int = Field(1, title="Copies", ge=1, le=10)
     rate: float | None = Field(None, title="Rate")
@@ -33,8 +34,14 @@ class Everything(BaseModel):
 def test_every_field_type_gets_its_widget() -> None:
     fields = {f.name: f for f in fields_of(Everything)}
     assert {n: f.widget for n, f in fields.items()} == {
-        "title": "text", "body": "textarea", "level": "select", "colour": "select",
-        "copies": "number", "rate": "number", "due": "date", "urgent": "checkbox",
+        "title": "text",
+        "body": "textarea",
+        "level": "select",
+        "colour": "select",
+        "copies": "number",
+        "rate": "number",
+        "due": "date",
+        "urgent": "checkbox",
     }
     assert fields["title"].required and fields["title"].max_length == 20
     assert fields["title"].help == "Short title"
@@ -46,10 +53,19 @@ def test_every_field_type_gets_its_widget() -> None:
 
 
 def test_posted_strings_become_typed_inputs() -> None:
-    raw = parse_form(Everything, {
-        "title": "Avis", "body": "Texte", "level": "falc", "colour": "", "copies": "3",
-        "rate": "", "due": "2026-03-31", "urgent": "1",
-    })
+    raw = parse_form(
+        Everything,
+        {
+            "title": "Avis",
+            "body": "Texte",
+            "level": "falc",
+            "colour": "",
+            "copies": "3",
+            "rate": "",
+            "due": "2026-03-31",
+            "urgent": "1",
+        },
+    )
     parsed = Everything.model_validate(raw)
     assert parsed.copies == 3 and parsed.due == dt.date(2026, 3, 31) and parsed.urgent
     assert parsed.colour is None and parsed.rate is None
@@ -64,9 +80,16 @@ def french() -> None:
 
 
 def test_errors_name_each_field_in_french(french: None) -> None:
-    raw = parse_form(Everything, {
-        "title": "x" * 30, "body": "", "level": "autre", "copies": "douze", "due": "31/03/2026",
-    })
+    raw = parse_form(
+        Everything,
+        {
+            "title": "x" * 30,
+            "body": "",
+            "level": "autre",
+            "copies": "douze",
+            "due": "31/03/2026",
+        },
+    )
     with pytest.raises(ValidationError) as caught:
         Everything.model_validate(raw)
     errors = field_errors(Everything, caught.value)

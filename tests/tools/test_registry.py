@@ -49,7 +49,7 @@ def test_the_latest_version_of_each_prompt_file_is_used(tmp_path: Path) -> None:
 
 def test_a_badly_named_prompt_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / "ask.txt").write_text("x")
-    with pytest.raises(ValueError, match="<name>.v<N>.txt"):
+    with pytest.raises(ValueError, match=r"<name>\.v<N>\.txt"):
         load_templates("echo", tmp_path)
 
 
@@ -98,8 +98,11 @@ def test_built_in_tools_register_through_their_package() -> None:
 def test_plain_language_messages_keep_the_text_as_data() -> None:
     tool = default_registry().get("plain_language")
     inputs = tool.input_model.model_validate(
-        {"text": "Le demandeur est tenu de produire les pièces.", "level": "falc",
-         "audience": "des familles"}
+        {
+            "text": "Le demandeur est tenu de produire les pièces.",
+            "level": "falc",
+            "audience": "des familles",
+        }
     )
     system, user = tool.build_messages(inputs, ToolContext("Commune d'Exemple"), tool)
     assert "FALC" in system.content and "Commune d'Exemple" in system.content

@@ -47,7 +47,9 @@ async def test_a_run_records_the_output_with_its_tool_and_template(
     record = db.get(OutputRecord, done.output_id)
     assert record is not None and record.status == "ok"
     assert (record.tool, record.prompt_template, record.prompt_template_version) == (
-        "plain_language", "plain_language.falc", "1"
+        "plain_language",
+        "plain_language.falc",
+        "1",
     )
     assert "Le présent avis est affiché." in record.output
     assert "".join(e.text for e in events if e.kind == "delta") == record.output
@@ -162,7 +164,9 @@ def test_a_disabled_tool_is_not_found(db: Session, tenant: Tenant, app: FastAPI)
 
 def test_only_administrators_change_tool_settings(db: Session, tenant: Tenant) -> None:
     with pytest.raises(Forbidden):
-        org_settings.update_settings(db, tenant.users["agent"], {"plain_language": (False, "never")})
+        org_settings.update_settings(
+            db, tenant.users["agent"], {"plain_language": (False, "never")}
+        )
     with pytest.raises(UserError) as caught:
         org_settings.update_settings(db, tenant.users["org_admin"], {"plain_language": (True, "x")})
     assert caught.value.code == "tool_bad_validation"

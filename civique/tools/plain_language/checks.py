@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 from civique.errors import N_
 from civique.i18n import format_number, gettext
@@ -42,9 +42,10 @@ def findings(text: str, level: str, jargon: tuple[str, ...] = DEFAULT_JARGON) ->
     found.append(
         Finding(
             "readability",
-            gettext("Readability (Kandel–Moles): %(score)s out of 100.", score=format_number(
-                round(value, 1)
-            )),
+            gettext(
+                "Readability (Kandel–Moles): %(score)s out of 100.",
+                score=format_number(round(value, 1)),
+            ),
             "info",
         )
     )
@@ -53,15 +54,15 @@ def findings(text: str, level: str, jargon: tuple[str, ...] = DEFAULT_JARGON) ->
 
 def _finding(violation: Any) -> Finding:
     """A checker violation (an object or a dict) as a `Finding`."""
-    get = violation.get if isinstance(violation, dict) else lambda k, d=None: getattr(
-        violation, k, d
+    get = (
+        violation.get if isinstance(violation, dict) else lambda k, d=None: getattr(violation, k, d)
     )
     severity = str(get("severity", "warning"))
     start, end, paragraph = get("start"), get("end"), get("paragraph")
     return Finding(
         code=str(get("code", get("rule", "rule"))),
         message=str(get("message", "")),
-        severity=severity if severity in _SEVERITIES else "warning",  # type: ignore[arg-type]
+        severity=cast(Severity, severity if severity in _SEVERITIES else "warning"),
         start=int(start) if start is not None else None,
         end=int(end) if end is not None else None,
         paragraph=int(paragraph) if paragraph is not None else None,

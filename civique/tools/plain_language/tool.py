@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -13,7 +13,10 @@ from civique.tools.plain_language import checks
 from civique.tools.registry import Finding, Tool, ToolContext, delimited
 
 TEXT_MAX_CHARS = 60_000
-LEVELS = {"plain": N_("Plain administrative language"), "falc": N_("FALC (easy to read)")}
+LEVELS: dict[str, Any] = {
+    "plain": N_("Plain administrative language"),
+    "falc": N_("FALC (easy to read)"),
+}
 
 
 class PlainLanguageInput(BaseModel):
