@@ -49,6 +49,11 @@ from civique.ops.routes import router as ops_router
 from civique.orgs.platform_routes import router as platform_router
 from civique.orgs.routes import router as orgs_router
 from civique.settings import Settings
+from civique.tools.admin_routes import router as tools_admin_router
+from civique.tools.api_routes import router as tools_api_router
+from civique.tools.registry import default_registry
+from civique.tools.routes import router as tools_router
+from civique.tools.service import ToolRunner
 from civique.web.deps import (
     CharterRequired,
     LoginRequired,
@@ -106,6 +111,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.jobs = jobs
     app.state.chat_streamer = ChatStreamer(sessions, gateway, settings)
     app.state.templates = make_templates()
+    app.state.tools = default_registry()
+    app.state.tool_runner = ToolRunner(sessions, gateway, settings, app.state.tools)
 
     _add_middlewares(app, settings)
     _add_error_handlers(app)
@@ -128,6 +135,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         validation_router,
         policy_router,
         charter_router,
+        tools_router,
+        tools_admin_router,
+        tools_api_router,
         api_router,
     )
     for router in (*routers, *oidc_routers(app, settings)):

@@ -159,6 +159,25 @@ MESSAGES: dict[str, str] = {
         "%(high)s, or empty to keep forever."
     ),
     "policy_unknown_tool": N_("Unknown tool: %(tool)s."),
+    "tool_bad_validation": N_("The validation rule must be the tool's default, always or never."),
+    "tool_invalid_input": N_("Some fields are missing or invalid: %(fields)s."),
+    "tool_too_long": N_(
+        "The text is too long for the model's context: about %(limit)s words at most for this "
+        "tool. Shorten it or ask your administrator for a model with a longer context."
+    ),
+    "tool_paragraph_too_long": N_(
+        "Paragraph %(paragraph)s has a sentence too long for the model: about %(limit)s words "
+        "at most. Split it into shorter sentences and run again; nothing was cut."
+    ),
+    "tool_too_many_parts": N_(
+        "The text is too long: it would take %(parts)s runs of the model, the limit is "
+        "%(limit)s. Run it in several pieces."
+    ),
+    "tool_not_a_tool_output": N_("This output was not made by a tool: it cannot be regenerated."),
+    "proofreading_who": N_("Give the proof-reader's name and role (at most 200 characters each)."),
+    "proofreading_date": N_(
+        "Give the day of the proof-reading as year-month-day, not in the future."
+    ),
     "charter_empty": N_("Write the text of the charter before publishing it."),
     "charter_changed": N_(
         "A new version of the charter was published meanwhile: read it, then accept it."

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import contextvars
 import gettext as _gettext
-from datetime import datetime
+from datetime import date, datetime
 from io import BytesIO
 from pathlib import Path
 
 from babel import Locale
+from babel.dates import format_date as _format_date
 from babel.dates import format_datetime as _format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -43,6 +44,11 @@ def set_locale(lang: str) -> contextvars.Token[str]:
     return _current.set(lang if lang in LANGUAGES else "fr")
 
 
+def reset_locale(token: contextvars.Token[str]) -> None:
+    """Go back to the language used before `set_locale` gave `token`."""
+    _current.reset(token)
+
+
 def get_locale() -> str:
     """The language of the current request."""
     return _current.get()
@@ -65,6 +71,11 @@ def ngettext(singular: str, plural: str, n: int, **params: object) -> str:
 def format_datetime(value: datetime, fmt: str = "medium") -> str:
     """A localised date and time."""
     return _format_datetime(value, format=fmt, locale=Locale.parse(get_locale()), tzinfo=None)
+
+
+def format_date(value: date, fmt: str = "long") -> str:
+    """A localised date."""
+    return _format_date(value, format=fmt, locale=Locale.parse(get_locale()))
 
 
 def format_number(value: float) -> str:

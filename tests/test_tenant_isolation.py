@@ -33,8 +33,8 @@ from civique.documents.models import CollectionShare, Document, DocumentSection,
 from civique.governance import charter, validation
 from civique.orgs.models import Team, TeamMember, Unit
 from civique.orgs.service import create_organisation
-from tests.governance.outputs import make_output
 from tests.helpers import Tenant, csrf_of, login, make_tenant
+from tests.tools.helpers import make_tool_output
 
 
 @dataclass(frozen=True)
@@ -164,6 +164,12 @@ ROUTES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/validation/{output_id}/decide"): {"decision": "approve", "comment": "Conforme"},
     ("POST", "/api/v1/outputs/{output_id}/validate"): {"decision": "approve", "comment": "OK"},
     ("GET", "/admin/policy/charter/{charter_id}"): {},
+    # Drafting tools: the outputs here are tool outputs (see World), so regenerating works.
+    ("POST", "/outputs/{output_id}/regenerate"): {},
+    ("GET", "/outputs/{output_id}/compare"): {},
+    ("POST", "/outputs/{output_id}/proofreading"): {
+        "name": "Léa Martin", "role": "relectrice formée", "checked_on": "2026-12-01"
+    },
 }
 
 # Routes without object ids that change the caller's own organisation, with a valid form: done
@@ -179,6 +185,7 @@ ORG_ROUTES: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("POST", "/admin/policy/charter"): {"text": "Charte de l'intrus"},
     ("POST", "/charter/accept"): {"version": "2"},  # the version published just before
+    ("POST", "/admin/tools"): {"validation-plain_language": "always"},
 }
 
 # Routes whose form is sent as a JSON body (API routes with a pydantic body).
@@ -208,6 +215,9 @@ NOT_OBJECTS = {
     ("POST", "/invite/{token}"): "the one-time secret is the credential (tests/orgs)",
     ("GET", "/reset/{token}"): "the one-time secret is the credential (tests/orgs)",
     ("POST", "/reset/{token}"): "the one-time secret is the credential (tests/orgs)",
+    ("GET", "/tools/{tool_id}"): "a registered tool, on or off per organisation (tests/tools)",
+    ("POST", "/tools/{tool_id}"): "a registered tool, on or off per organisation (tests/tools)",
+    ("POST", "/api/v1/tools/{tool_id}/runs"): "a registered tool, per organisation (tests/tools)",
 }
 
 # Routes without parameters that anyone may call without logging in.
@@ -342,8 +352,8 @@ class World:
             "unit": unit.id,
             "team": team.id,
             "org": tenant.org.id,
-            "output": make_output(
-                self.db, self.app.state.settings, tenant, f"Courrier {marker}", sources=()
+            "output": make_tool_output(
+                self.db, self.app.state.settings, tenant, f"Courrier {marker}"
             ),
             "charter": self._charter(tenant, marker),
         }
@@ -411,7 +421,7 @@ class World:
         if kind == "version":
             return 1
         if kind == "output":
-            output_id = make_output(self.db, self.app.state.settings, self.a, f"Frais {n}")
+            output_id = make_tool_output(self.db, self.app.state.settings, self.a, f"Frais {n}")
             if pending:
                 validation.submit(self.db, self.a.users["agent"], output_id)
             return output_id

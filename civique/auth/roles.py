@@ -36,6 +36,8 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "audit.read": frozenset({Role.DPO, *_ADMINS}),
     "policy.manage": frozenset(_ADMINS),
     "policy.read": frozenset({Role.DPO, *_ADMINS}),
+    "tools.use": frozenset(ALL_ROLES),
+    "tools.manage": frozenset(_ADMINS),
     "lab.lead": frozenset({Role.INNOVATION_LEAD, *_ADMINS}),
 }
 

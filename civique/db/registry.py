@@ -9,6 +9,7 @@ from civique.governance import policy_models
 from civique.governance import vault as vault_models
 from civique.llm import models as llm_models
 from civique.orgs import models as org_models
+from civique.tools import models as tool_models
 
 __all__ = [
     "Base",
@@ -19,5 +20,6 @@ __all__ = [
     "llm_models",
     "org_models",
     "policy_models",
+    "tool_models",
     "vault_models",
 ]

@@ -38,6 +38,7 @@ ACTIONS: dict[str, str] = {
     "org.suspended": N_("Organisation suspended"),
     "org.restored": N_("Organisation restored"),
     "policy.changed": N_("AI-use policy changed"),
+    "tools.changed": N_("Tool settings changed"),
     "charter.published": N_("Usage charter published"),
     "retention.purged": N_("Retention purge"),
     "register.exported": N_("Register exported"),

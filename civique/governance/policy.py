@@ -21,12 +21,19 @@ from civique.governance import audit
 from civique.governance.policy_models import OrgPolicy
 from civique.i18n import gettext
 
-# The tools an organisation may ask validation for, with their labels. Issue 6's tools
-# (letters, deliberation, plain_language, translation…) add their ids here when they exist.
+# The tools an organisation may ask validation for, besides the registered drafting tools
+# (`known_tools` adds those from the tool registry).
 TOOLS: dict[str, str] = {
     "chat": N_("Chat (workspace)"),
     "api.chat": N_("Chat completions through the API"),
 }
+
+
+def known_tools() -> dict[str, str]:
+    """Every tool id the policy may name, with its label (an English source string)."""
+    from civique.tools.registry import default_registry  # the registry reads no governance
+
+    return {**TOOLS, **{tool.id: tool.name for tool in default_registry().tools()}}
 
 # Kinds of data with a retention period, in the order pages show them, and their labels.
 RETENTION_KINDS: dict[str, str] = {
@@ -113,7 +120,7 @@ def checked_tools(tools: Iterable[str]) -> tuple[str, ...]:
     """Known tool ids, sorted and without repeats; an unknown one is refused."""
     chosen = sorted({t.strip() for t in tools if t.strip()})
     for tool in chosen:
-        if tool not in TOOLS:
+        if tool not in known_tools():
             raise UserError("policy_unknown_tool", tool=tool[:80])
     return tuple(chosen)
 

@@ -46,7 +46,7 @@ def _page(
         request,
         "admin/policy.html",
         status,
-        known_tools=[(t, gettext(label)) for t, label in policy.TOOLS.items()],
+        known_tools=[(t, gettext(label)) for t, label in policy.known_tools().items()],
         kinds=[(k, gettext(label)) for k, label in policy.RETENTION_KINDS.items()],
         limits=(policy.MIN_DAYS, policy.MAX_DAYS),
         versions=versions,
@@ -121,7 +121,9 @@ def _policy_out(db: Session, actor: User, saved: policy.Policy) -> PolicyOut:
         validation_tools=list(saved.validation_tools),
         retention_days=RetentionDays.model_validate(asdict(saved.retention)),
         legal_hold=saved.legal_hold,
-        known_tools=[ToolOut(id=t, label=gettext(label)) for t, label in policy.TOOLS.items()],
+        known_tools=[
+            ToolOut(id=t, label=gettext(label)) for t, label in policy.known_tools().items()
+        ],
         charter=CharterOut(version=current.version, published_at=current.created_at)
         if current
         else None,

@@ -38,11 +38,15 @@ QUEUE_LIMIT = 500
 def needs_validation(session: Session, settings: Settings, org_id: int, tool: str) -> bool:
     """Whether outputs of `tool` need a validator's approval in this organisation.
 
-    The one place that decides it: the instance's `CIVIQUE_VALIDATION_TOOLS`, or the tools the
-    organisation's AI-use policy names (either is enough: an organisation adds, never removes)."""
-    return tool in settings.validation_tools or get_policy(session, org_id).requires_validation(
-        tool
-    )
+    The one place that decides it: the instance's `CIVIQUE_VALIDATION_TOOLS`, the tools the
+    organisation's AI-use policy names, or a drafting tool's own rule (its default, or the
+    organisation's override on the tools page). Any of them is enough: "never" on the tools page
+    lifts the tool's default, not the policy's or the instance's requirement."""
+    if tool in settings.validation_tools or get_policy(session, org_id).requires_validation(tool):
+        return True
+    from civique.tools import org_settings  # the tools read governance; import at call time
+
+    return org_settings.requires_validation(session, org_id, tool)
 
 
 def gated(session: Session, settings: Settings, record: OutputRecord) -> bool:
@@ -332,6 +336,12 @@ def export_doc(session: Session, current: OutputView) -> exports.ExportDoc:
     approved = decision if decision is not None and decision.kind == "approved" else None
     created = as_utc(record.created_at)
     model = f"{record.model_id} {record.model_version}".strip()
+    mention = exports.mention(
+        model, created, approved.by if approved else None, approved.at if approved else None
+    )
+    from civique.tools.outputs import proofreading_mention  # tools read governance: at call time
+
+    proofread = proofreading_mention(session, record)
     return exports.ExportDoc(
         output_id=record.id,
         org_name=org.name if org else "",
@@ -341,9 +351,7 @@ def export_doc(session: Session, current: OutputView) -> exports.ExportDoc:
         text=current.text,
         author=current.author or "",
         created_at=created,
-        mention=exports.mention(
-            model, created, approved.by if approved else None, approved.at if approved else None
-        ),
+        mention=f"{mention} {proofread}" if proofread else mention,
         keywords=(gettext("AI-assisted"), "Civique", record.model_id),
         fields={
             "civique-output": str(record.id),
@@ -352,5 +360,6 @@ def export_doc(session: Session, current: OutputView) -> exports.ExportDoc:
             "validation": record.validation,
             "validated-by": (approved.by or "") if approved else "",
             "validated-at": approved.at.isoformat() if approved else "",
+            "proofread": proofread or "",
         },
     )

@@ -42,8 +42,12 @@ def _output_page(
     status: int = 200,
     error: str | None = None,
     text: str | None = None,
+    proofreading: dict[str, str] | None = None,
 ) -> Response:
-    """The output page (again with the error and the text as typed, when refused)."""
+    """The output page (again with the error and the text as typed, when refused), with what
+    its tool adds (findings, regeneration, proof-reading) when a drafting tool made it."""
+    from civique.tools.outputs import output_tool  # the tools build on governance
+
     current = validation.view(db, settings, actor, output_id)
     return page(
         request,
@@ -54,7 +58,12 @@ def _output_page(
         typed=current.text if text is None else text,
         formats=list(exports.FORMATS),
         labels=labels,
+        tool=output_tool(db, current.record, request.app.state.tools),
+        proofreading=proofreading or {},
     )
+
+
+output_page_response = _output_page
 
 
 def _review_page(

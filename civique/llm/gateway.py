@@ -46,7 +46,7 @@ from civique.llm.types import (
     Usage,
     count_words,
 )
-from civique.llm.usage import CallContext, CallOutcome, record_call
+from civique.llm.usage import CallContext, CallOutcome, record_call, record_output
 from civique.orgs.models import OrgModel
 from civique.settings import CLASSIFICATION_ORDER, Settings
 
@@ -219,6 +219,29 @@ class Gateway:
         done = await self._finish(ctx, info, sent, parts, outcome, usage, started, masked)
         done.text = "".join(shown)
         yield done
+
+    async def record_output(
+        self,
+        ctx: CallContext,
+        model_id: str,
+        call_id: int,
+        messages: list[ChatMessage],
+        text: str,
+        status: str,
+        privacy: dict[str, Any] | None = None,
+    ) -> int:
+        """Record an output made of calls already recorded (a long text run in parts and put
+        back together, or the draft kept when the model failed mid-answer); its id. The
+        register gets it like any output, naming the last call."""
+        info = self.registry.info(model_id)
+
+        def write() -> int:
+            with self._sessions() as session:
+                record = record_output(session, ctx, info, call_id, messages, text, status, privacy)
+                session.commit()
+                return record.id
+
+        return await asyncio.to_thread(write)
 
     def preview_masking(
         self, session: Session, ctx: CallContext, model_id: str, text: str, scope: str | None

@@ -83,26 +83,42 @@ def record_call(
     session.flush()
     output_id = None
     if output is not None and messages is not None:
-        record = OutputRecord(
-            org_id=ctx.org_id,
-            user_id=ctx.user_id,
-            call_id=call.id,
-            tool=ctx.tool,
-            model_id=info.id,
-            model_version=info.version,
-            prompt_template=ctx.prompt_template,
-            prompt_template_version=ctx.prompt_template_version,
-            input=[{"role": m.role, "content": m.content} for m in messages],
-            output=output,
-            status=outcome.status,
-            unit_id=unit_of(session, ctx.user_id),
-            sources=list(ctx.sources) or None,
-            privacy=privacy,
-            vault_scope=str(privacy["scope"]) if privacy and privacy.get("scope") else None,
-        )
-        session.add(record)
-        session.flush()
-        record_created(session, record, ctx.channel, ctx.classification)
-        output_id = record.id
+        output_id = record_output(
+            session, ctx, info, call.id, messages, output, outcome.status, privacy
+        ).id
     session.commit()
     return call.id, output_id
+
+
+def record_output(
+    session: Session,
+    ctx: CallContext,
+    info: ModelInfo,
+    call_id: int,
+    messages: list[ChatMessage],
+    output: str,
+    status: str,
+    privacy: dict[str, Any] | None = None,
+) -> OutputRecord:
+    """Write an output record and its register entry (flushed; the caller commits)."""
+    record = OutputRecord(
+        org_id=ctx.org_id,
+        user_id=ctx.user_id,
+        call_id=call_id,
+        tool=ctx.tool,
+        model_id=info.id,
+        model_version=info.version,
+        prompt_template=ctx.prompt_template,
+        prompt_template_version=ctx.prompt_template_version,
+        input=[{"role": m.role, "content": m.content} for m in messages],
+        output=output,
+        status=status,
+        unit_id=unit_of(session, ctx.user_id),
+        sources=list(ctx.sources) or None,
+        privacy=privacy,
+        vault_scope=str(privacy["scope"]) if privacy and privacy.get("scope") else None,
+    )
+    session.add(record)
+    session.flush()
+    record_created(session, record, ctx.channel, ctx.classification)
+    return record

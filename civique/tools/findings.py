@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from civique.i18n import gettext
+from civique.tools.registry import Finding as ShownFinding
 
 Severity = Literal["error", "warning", "info"]
 
@@ -26,3 +27,20 @@ class Finding:
     def render(self) -> str:
         """The message in the current language, parameters filled in."""
         return gettext(self.message, **self.params)
+
+
+def shown(found: list[Finding], text: str) -> list[ShownFinding]:
+    """Checker findings as the tool framework shows them: message translated now, paragraph
+    1-based, and the excerpt of the text they point at."""
+    return [
+        ShownFinding(
+            code=f.code,
+            message=f.render(),
+            severity=f.severity,
+            start=f.start,
+            end=f.end,
+            paragraph=f.paragraph + 1 if f.paragraph is not None else None,
+            excerpt=text[f.start : f.end][:200] if f.start is not None and f.end else "",
+        )
+        for f in found
+    ]

@@ -9,7 +9,15 @@ from fastapi.templating import Jinja2Templates
 
 from civique import __version__
 from civique.auth.roles import ALL_ROLES, ROLE_LABELS, can
-from civique.i18n import LANGUAGES, format_datetime, format_number, get_locale, gettext, ngettext
+from civique.i18n import (
+    LANGUAGES,
+    format_date,
+    format_datetime,
+    format_number,
+    get_locale,
+    gettext,
+    ngettext,
+)
 from civique.web.markdown import render_markdown
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -32,5 +40,7 @@ def make_templates() -> Jinja2Templates:
         civique_version=__version__,
         role_label=lambda role: gettext(ROLE_LABELS.get(role) or str(role)),
     )
-    env.filters.update(markdown=render_markdown, datetime=format_datetime, number=format_number)
+    env.filters.update(
+        markdown=render_markdown, datetime=format_datetime, date=format_date, number=format_number
+    )
     return templates

@@ -125,7 +125,7 @@ def test_the_api_reads_and_replaces_the_policy(
     empty = client.get("/api/v1/policy", headers=admin).json()
     assert empty["validation_tools"] == [] and empty["legal_hold"] is False
     assert empty["charter"] is None and empty["updated_at"] is None
-    assert {t["id"] for t in empty["known_tools"]} == {"chat", "api.chat"}
+    assert {t["id"] for t in empty["known_tools"]} == {"chat", "api.chat", "plain_language"}
     replaced = client.put("/api/v1/policy", json=BODY, headers=admin)
     assert replaced.status_code == 200, replaced.text
     assert replaced.json()["retention_days"]["conversations"] == 180

@@ -6,6 +6,8 @@ import pytest
 
 from civique.tools.deliberation import checklist
 
+pytestmark = pytest.mark.usefixtures("english")
+
 DELIBERATION = """Délibération n° 2027-014 — Tarifs de la cantine scolaire
 
 Date de convocation : 3 mars 2027

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from civique.tools.plain_language import falc
 from civique.tools.text import sentences
+
+pytestmark = pytest.mark.usefixtures("english")
 
 
 def _found(text: str, **kwargs: object) -> list[tuple[str, str]]:

@@ -7,6 +7,8 @@ import pytest
 from civique.errors import UserError
 from civique.tools.translation import glossary as g
 
+pytestmark = pytest.mark.usefixtures("english")
+
 LONG = (
     "term,language,translation,note\n"
     "pièce justificative,en,supporting document,\n"

@@ -391,3 +391,108 @@ document.querySelectorAll("[data-history-back]").forEach((button) => {
     stream(last.dataset.id, last);
   }
 })();
+
+// Tool runs (forms marked data-tool-stream): the draft streams into the page as plain text
+// (textContent), then the browser opens the output page. Without this script the form posts
+// normally and the server redirects to the output once the run is over.
+(function toolStreams() {
+  const csrf = document.body.dataset.csrf;
+  document.querySelectorAll("form[data-tool-stream]").forEach((form) => {
+    const live = document.getElementById(form.dataset.toolStream);
+    if (!live || !window.fetch || !window.TextDecoder) return;
+    const status = live.querySelector(".status");
+    const output = live.querySelector(".tool-stream");
+    const button = form.querySelector("button[type=submit]");
+
+    function say(message, isError) {
+      status.textContent = message || "";
+      status.className = isError ? "status alert error" : "status";
+    }
+
+    function showFieldErrors(fields) {
+      form.querySelectorAll(".field-error").forEach((p) => { p.hidden = true; p.textContent = ""; });
+      form.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
+      let first = null;
+      Object.keys(fields || {}).forEach((name) => {
+        const input = form.querySelector("#field-" + name);
+        const error = form.querySelector("#field-" + name + "-error");
+        if (error) { error.textContent = fields[name]; error.hidden = false; }
+        if (input) {
+          input.setAttribute("aria-invalid", "true");
+          first = first || input;
+        }
+      });
+      if (first) first.focus();
+    }
+
+    function handle(kind, data) {
+      if (kind === "part" && data.parts > 1) say(data.message);
+      else if (kind === "queued") say(data.message);
+      else if (kind === "delta") {
+        if (data.part > 1 && output.dataset.part !== String(data.part)) output.textContent += "\n\n";
+        output.dataset.part = String(data.part);
+        output.textContent += data.text;
+      } else if (kind === "done") {
+        say(data.message);
+        window.location.assign(data.url);
+      } else if (kind === "error") {
+        say(data.message, true);
+        button.disabled = false;
+        output.removeAttribute("aria-busy");
+      }
+    }
+
+    async function read(response) {
+      const reader = response.body.getReader();
+      const decoder = new TextDecoder();
+      let buffer = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += decoder.decode(value, { stream: true });
+        let end;
+        while ((end = buffer.indexOf("\n\n")) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const kind = (block.match(/^event: (.*)$/m) || [])[1];
+          const data = (block.match(/^data: (.*)$/m) || [])[1];
+          if (kind && data) handle(kind, JSON.parse(data));
+        }
+      }
+    }
+
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      live.hidden = false;
+      output.textContent = "";
+      output.setAttribute("aria-busy", "true");
+      delete output.dataset.part;
+      say(live.dataset.running || "…");
+      button.disabled = true;
+      let response;
+      try {
+        response = await fetch(form.action, {
+          method: "POST",
+          headers: { "X-CSRF-Token": csrf, Accept: "text/event-stream" },
+          body: new FormData(form),
+        });
+      } catch (e) {
+        say(document.body.dataset.msgNetwork || "Network error", true);
+        button.disabled = false;
+        return;
+      }
+      if (!response.ok) {
+        let payload = {};
+        try { payload = await response.json(); } catch (e) { payload = {}; }
+        const error = payload.error || {};
+        showFieldErrors(error.fields);
+        say(error.message || String(response.status), true);
+        live.hidden = !output.textContent;
+        button.disabled = false;
+        return;
+      }
+      showFieldErrors({});
+      try { await read(response); } catch (e) { say(document.body.dataset.msgNetwork || "Network error", true); button.disabled = false; }
+    });
+  });
+})();
