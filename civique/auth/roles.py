@@ -37,6 +37,7 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "policy.manage": frozenset(_ADMINS),
     "policy.read": frozenset({Role.DPO, *_ADMINS}),
     "lab.lead": frozenset({Role.INNOVATION_LEAD, *_ADMINS}),
+    "lab.join": frozenset(ALL_ROLES),
 }
 
 
