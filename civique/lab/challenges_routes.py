@@ -29,17 +29,21 @@ Text = Annotated[str, Form(max_length=20_000)]
 Short = Annotated[str, Form(max_length=400)]
 
 
+def _translated(labels: dict[str, str]) -> dict[str, str]:
+    return {code: gettext(label) for code, label in labels.items()}
+
+
 def lab_context(db: Session) -> dict[str, object]:
-    """Labels every Lab page uses."""
+    """Labels every Lab page uses, in the request's language."""
     del db
     return {
-        "phase_labels": labels.PHASE_LABELS,
-        "status_labels": labels.CHALLENGE_STATUS_LABELS,
-        "audience_labels": labels.AUDIENCE_LABELS,
-        "experiment_status_labels": labels.EXPERIMENT_STATUS_LABELS,
-        "step_labels": labels.STEP_LABELS,
-        "decision_labels": labels.DECISION_LABELS,
-        "unit_labels": labels.UNIT_LABELS,
+        "phase_labels": _translated(labels.PHASE_LABELS),
+        "status_labels": _translated(labels.CHALLENGE_STATUS_LABELS),
+        "audience_labels": _translated(labels.AUDIENCE_LABELS),
+        "experiment_status_labels": _translated(labels.EXPERIMENT_STATUS_LABELS),
+        "step_labels": _translated(labels.STEP_LABELS),
+        "decision_labels": _translated(labels.DECISION_LABELS),
+        "unit_labels": _translated(labels.UNIT_LABELS),
         "steps": STEPS,
         "measure_units": MEASURE_UNITS,
     }
