@@ -456,7 +456,7 @@ def leave_team(session: Session, user: User, lab_team_id: int) -> LabTeam:
     """Leave a team (the user stays registered; the team and its experiments stay)."""
     team = lab_team(session, user, lab_team_id)
     if not is_member(session, user, team):
-        raise Forbidden()
+        raise NotFound()  # not one's team: nothing to leave
     check_writable(challenge_for(session, user, team.challenge_id))
     _remove_member(session, team, user)
     session.commit()
