@@ -41,6 +41,8 @@ from civique.governance.validation_routes import router as validation_router
 from civique.i18n import gettext, load_catalogs
 from civique.jobs.queue import start_in_process
 from civique.jobs.tasks import register_all
+from civique.lab.challenges_routes import router as lab_challenges_router
+from civique.lab.experiments_routes import router as lab_experiments_router
 from civique.llm.gateway import Gateway
 from civique.llm.registry import build_registry
 from civique.ops.logs import configure_logging
@@ -138,6 +140,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tools_router,
         tools_admin_router,
         tools_api_router,
+        lab_challenges_router,
+        lab_experiments_router,
         api_router,
     )
     for router in (*routers, *oidc_routers(app, settings)):

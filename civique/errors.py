@@ -186,6 +186,61 @@ MESSAGES: dict[str, str] = {
         "Accept your organisation's usage charter on the page %(url)s before using Civique. "
         "For an API token, its owner accepts it once on that page."
     ),
+    # The Lab: challenges, learning path, experiments, showcase.
+    "lab_challenge_closed": N_(
+        "The challenge closed on %(date)s: its teams and experiments are read-only."
+    ),
+    "lab_bad_date": N_("Write every date as year-month-day, for example 2026-03-31."),
+    "lab_title_required": N_("A title is required."),
+    "lab_bad_status": N_("Unknown status."),
+    "lab_bad_audience": N_("Choose who may join: the whole organisation or chosen units."),
+    "lab_units_required": N_("Choose at least one unit that may join the challenge."),
+    "lab_size": N_("The team size limit must be a whole number from %(low)s to %(high)s."),
+    "lab_pass_mark": N_("The pass mark must be a whole percentage from %(low)s to %(high)s."),
+    "lab_dates_order": N_("The challenge must end on or after the day it starts."),
+    "lab_phases_order": N_(
+        "Each phase must end on or after its start, and the phases must follow each other: "
+        "awareness, exploration, showcase."
+    ),
+    "lab_phases_outside": N_("The phases must lie between the challenge's start and end."),
+    "lab_join_closed": N_("This challenge is closed: nobody can join it or form a team any more."),
+    "lab_join_not_open": N_("This challenge is not open yet."),
+    "lab_join_unit": N_(
+        "This challenge is open to the staff of these units only: %(units)s. Ask the "
+        "innovation lead if you should take part."
+    ),
+    "lab_already_in_team": N_(
+        "You are already in a team of this challenge: leave it first to join another one."
+    ),
+    "lab_team_full": N_("This team is full: at most %(limit)s people per team."),
+    "lab_question_required": N_("Write the question."),
+    "lab_choices_count": N_("A question needs %(low)s to %(high)s choices."),
+    "lab_correct_required": N_("Tick at least one correct choice."),
+    "lab_no_quiz": N_("This challenge has no quiz yet."),
+    "lab_path_required": N_(
+        "This challenge asks you to complete its learning path first: read the pages and pass "
+        "the quiz at %(url)s, then come back."
+    ),
+    "lab_bad_step": N_("Unknown step."),
+    "lab_bad_decision": N_(
+        "The decision must be generalise, extend the test, stop or a non-AI alternative."
+    ),
+    "lab_bad_number": N_("“%(value)s” is not a number: write it like 12.5 or 12,5."),
+    "lab_number_range": N_("A value must be from 0 to less than %(limit)s."),
+    "lab_number_unit": N_("For this unit, a value must be at most %(limit)s."),
+    "lab_number_precision": N_("Give at most four decimals."),
+    "lab_label_required": N_("Name what was measured."),
+    "lab_bad_unit": N_("Choose a unit from the list."),
+    "lab_value_or_pair": N_(
+        "Give either one value, or both a value before and a value after (not both kinds)."
+    ),
+    "lab_output_required": N_("Choose an output of the register, or type its number."),
+    "lab_output_unknown": N_(
+        "No output with this number that you may read: pick one of your outputs in the list."
+    ),
+    "lab_publish_incomplete": N_(
+        "Write the irritant (hypotheses) and the decision before publishing the result."
+    ),
 }
 
 

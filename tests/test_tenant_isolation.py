@@ -31,9 +31,14 @@ from civique.db.registry import Base
 from civique.documents import service as documents
 from civique.documents.models import CollectionShare, Document, DocumentSection, DocumentVersion
 from civique.governance import charter, validation
+from civique.lab import challenges as lab_challenges
+from civique.lab import experiments as lab_experiments
+from civique.lab import learning
 from civique.orgs.models import Team, TeamMember, Unit
 from civique.orgs.service import create_organisation
 from tests.helpers import Tenant, csrf_of, login, make_tenant
+from tests.lab.helpers import form as lab_form
+from tests.lab.helpers import lab_objects, open_challenge
 from tests.tools.helpers import make_tool_output
 
 
@@ -68,6 +73,12 @@ PARAM_KINDS = {
     "number": "version",
     "output_id": "output",
     "charter_id": "charter",
+    "challenge_id": "challenge",
+    "lab_team_id": "lab_team",
+    "experiment_id": "experiment",
+    "measurement_id": "measurement",
+    "page_id": "page",
+    "question_id": "question",
 }
 NOT_IDS = {"model_id"}
 PERSONAL = {"conversation", "message", "token", "collection", "share", "document"}
@@ -171,6 +182,65 @@ ROUTES: dict[tuple[str, str], dict[str, Any]] = {
         "name": "Léa Martin", "role": "relectrice formée", "checked_on": "2026-12-01"
     },
 }
+
+# The Lab: who may call each route. LEAD: the innovation lead (an agent of the same
+# organisation is refused); MEMBER: a member of the challenge team (the DPO, in no team and
+# coaching nothing, is refused); ORG: anyone of the organisation (a challenge's page, learning
+# path, quiz and showcase), so only another organisation and anonymous callers are refused.
+LEAD, MEMBER, ORG = ("innovation_lead", "agent"), ("agent", "dpo"), ("agent", None)
+_CHALLENGE_FORM = {
+    "title": "Défi modifié", "status": "open", "audience": "organisation", "pass_mark": "80",
+    **lab_form().dates,
+}
+LAB_ROUTES: dict[tuple[str, str], tuple[dict[str, Any], tuple[str, str | None]]] = {
+    ("GET", "/lab/challenges/{challenge_id}"): ({}, ORG),
+    ("GET", "/lab/challenges/{challenge_id}/edit"): ({}, LEAD),
+    ("POST", "/lab/challenges/{challenge_id}"): (_CHALLENGE_FORM, LEAD),
+    ("POST", "/lab/challenges/{challenge_id}/coaches"): ({"user_id": Obj("user")}, LEAD),
+    ("POST", "/lab/challenges/{challenge_id}/coaches/{user_id}/remove"): ({}, LEAD),
+    ("POST", "/lab/challenges/{challenge_id}/register"): ({}, ORG),
+    ("POST", "/lab/challenges/{challenge_id}/leave"): ({}, ORG),
+    ("POST", "/lab/challenges/{challenge_id}/teams"): ({"name": "Équipe du labo"}, ORG),
+    ("POST", "/lab/teams/{lab_team_id}/join"): ({}, ORG),
+    ("POST", "/lab/teams/{lab_team_id}/leave"): ({}, MEMBER),
+    ("GET", "/lab/challenges/{challenge_id}/learning"): ({}, ORG),
+    ("GET", "/lab/challenges/{challenge_id}/learning/edit"): ({}, LEAD),
+    ("POST", "/lab/challenges/{challenge_id}/learning/pages"): ({"title": "Page intruse"}, LEAD),
+    ("POST", "/lab/challenges/{challenge_id}/learning/default"): ({}, LEAD),
+    ("POST", "/lab/learning/pages/{page_id}"): ({"title": "Page intruse"}, LEAD),
+    ("POST", "/lab/learning/pages/{page_id}/delete"): ({}, LEAD),
+    ("POST", "/lab/challenges/{challenge_id}/quiz/questions"): (
+        {"text": "Intrus ?", "choices": ["Oui", "Non"], "correct": "0"}, LEAD
+    ),
+    ("POST", "/lab/quiz/questions/{question_id}/delete"): ({}, LEAD),
+    ("GET", "/lab/challenges/{challenge_id}/quiz"): ({}, ORG),
+    ("POST", "/lab/challenges/{challenge_id}/quiz"): ({}, ORG),
+    ("GET", "/lab/teams/{lab_team_id}"): ({}, MEMBER),
+    ("POST", "/lab/teams/{lab_team_id}/experiments"): ({"title": "Essai intrus"}, MEMBER),
+    ("GET", "/lab/experiments/{experiment_id}"): ({}, MEMBER),
+    ("POST", "/lab/experiments/{experiment_id}/step"): (
+        {"step": "learnings", "learnings": "Intrusion"}, MEMBER
+    ),
+    ("POST", "/lab/experiments/{experiment_id}/status"): ({"status": "concluded"}, MEMBER),
+    ("POST", "/lab/experiments/{experiment_id}/outputs"): ({"output_id": Obj("output")}, MEMBER),
+    ("POST", "/lab/experiments/{experiment_id}/outputs/{output_id}/remove"): ({}, MEMBER),
+    ("POST", "/lab/experiments/{experiment_id}/measurements"): (
+        {"label": "Temps", "unit": "minutes", "value": "3"}, MEMBER
+    ),
+    ("POST", "/lab/measurements/{measurement_id}/delete"): ({}, MEMBER),
+    ("POST", "/lab/experiments/{experiment_id}/comments"): (
+        {"step": "tests", "body": "Intrusion"}, MEMBER
+    ),
+    ("POST", "/lab/experiments/{experiment_id}/publish"): ({"published": "0"}, MEMBER),
+    ("POST", "/lab/experiments/{experiment_id}/delete"): ({}, MEMBER),
+    ("GET", "/lab/challenges/{challenge_id}/board"): ({"lab_team_id": Obj("lab_team")}, ORG),
+    ("GET", "/lab/challenges/{challenge_id}/showcase"): ({}, ORG),
+    ("GET", "/lab/challenges/{challenge_id}/showcase.csv"): ({}, ORG),
+    ("GET", "/lab/showcase/{experiment_id}"): ({}, ORG),
+    ("GET", "/lab/showcase/{experiment_id}/pdf"): ({}, ORG),
+}
+ROUTES.update({key: form for key, (form, _who) in LAB_ROUTES.items()})
+LAB_KINDS = {"challenge", "lab_team", "experiment", "measurement", "page", "question"}
 
 # Routes without object ids that change the caller's own organisation, with a valid form: done
 # by another organisation's administrator, they must leave every row of organisation A as it was.
@@ -322,6 +392,8 @@ class World:
         self.b = make_tenant(db, "beta")
         self.counter = itertools.count()
         self.last_collection = 0  # the fresh collection a fresh share belongs to
+        self.lab_challenge: int | None = None  # a fresh bare challenge, for a fresh team in it
+        self.lab_experiment: int | None = None  # a fresh experiment, to link a fresh output to
         self.objects = {"a": self._objects(self.a), "b": self._objects(self.b)}
         self.clients: dict[str, tuple[TestClient, str]] = {}
 
@@ -340,7 +412,9 @@ class World:
         collection = documents.create_collection(self.db, owner, f"Collection {marker}", "personal")
         share = documents.share(self.db, owner, collection.id, "read", team_id=team.id)
         document = self._document(tenant, collection.id, marker)
+        output = make_tool_output(self.db, self.app.state.settings, tenant, f"Courrier {marker}")
         return {
+            **lab_objects(self.db, tenant, marker, output),
             "document": document,
             "version": 1,  # every document here has one version, number 1
             "collection": collection.id,
@@ -352,9 +426,7 @@ class World:
             "unit": unit.id,
             "team": team.id,
             "org": tenant.org.id,
-            "output": make_tool_output(
-                self.db, self.app.state.settings, tenant, f"Courrier {marker}"
-            ),
+            "output": output,
             "charter": self._charter(tenant, marker),
         }
 
@@ -420,8 +492,15 @@ class World:
             return conv if kind == "conversation" else reply
         if kind == "version":
             return 1
+        if kind in LAB_KINDS:
+            return self._fresh_lab(kind, n)
         if kind == "output":
             output_id = make_tool_output(self.db, self.app.state.settings, self.a, f"Frais {n}")
+            if self.lab_experiment is not None:  # the route removes it from that experiment
+                lab_experiments.link_output(
+                    self.db, self.a.users["agent"], self.lab_experiment, output_id
+                )
+                self.lab_experiment = None
             if pending:
                 validation.submit(self.db, self.a.users["agent"], output_id)
             return output_id
@@ -458,6 +537,25 @@ class World:
         self.db.add(row)
         self.db.commit()
         return row.id
+
+    def _fresh_lab(self, kind: str, n: int) -> int:
+        """A fresh Lab object of organisation A: a bare open challenge (no team yet), a team
+        in the fresh challenge made just before for the same route, or a whole set."""
+        agent = self.a.users["agent"]
+        if kind == "challenge":
+            lead = self.a.users["innovation_lead"]
+            challenge_id = open_challenge(self.db, lead, title=f"Frais {n}").id
+            learning.add_question(self.db, lead, challenge_id, "Prêt ?", ["Oui", "Non"], [0])
+            self.lab_challenge = challenge_id
+            return challenge_id
+        pending, self.lab_challenge = self.lab_challenge, None
+        if kind == "lab_team" and pending is not None:
+            team = lab_challenges.create_team(self.db, agent, pending, f"Frais {n}", "")
+            return team.id
+        output = make_tool_output(self.db, self.app.state.settings, self.a, f"Frais {n}")
+        made = lab_objects(self.db, self.a, f"frais {n}", output)
+        self.lab_experiment = made["experiment"] if kind == "experiment" else None
+        return made[kind]
 
     def client(self, who: str) -> tuple[TestClient, str]:
         """A logged-in client for "a:agent", "b:org_admin"…, or "anonymous"."""
@@ -518,6 +616,8 @@ def _refused_anonymously(response: Any, path: str) -> bool:
 
 def _role(spec: RouteSpec) -> str:
     """The role that may use the route in its own organisation."""
+    if spec.key in LAB_ROUTES:
+        return LAB_ROUTES[spec.key][1][0]
     found = [prefix for prefix in ROLE_OF_PATH if spec.path.startswith(prefix)]
     return ROLE_OF_PATH[max(found, key=len)] if found else "org_admin"
 
@@ -540,7 +640,11 @@ def _attacks(world: World, spec: RouteSpec) -> Iterator[tuple[str, dict[str, int
                 for (name, kind), side in zip(spec.slots, choice, strict=True)
             }
             yield f"b:{_user_role(spec)}", ids, "refused"
-    if _role(spec) == "author":
+    if spec.key in LAB_ROUTES:
+        outsider = LAB_ROUTES[spec.key][1][1]
+        if outsider is not None:
+            yield f"a:{outsider}", victim, "refused"
+    elif _role(spec) == "author":
         yield NOT_A_READER, victim, "refused"
     elif spec.personal:
         yield "a:org_admin", victim, "refused"  # not the owner, even as an administrator
@@ -584,7 +688,8 @@ def test_no_route_lets_an_outsider_reach_or_change_an_object(world: World) -> No
     failures = []
     # Log everyone in first: a login is written to the audit log, the attacks must write nothing.
     for who in ("anonymous", "a:agent", "a:org_admin", "a:platform_admin", "a:dpo", "b:org_admin",
-                "b:dpo", "b:agent", "b:validator", "a:validator", NOT_A_READER):
+                "b:dpo", "b:agent", "b:validator", "a:validator", NOT_A_READER,
+                "b:innovation_lead"):
         world.client(who)
     before = world.snapshot()
     for spec in specs:
@@ -611,6 +716,7 @@ def test_no_route_lets_an_outsider_reach_or_change_an_object(world: World) -> No
     # Positive control: the rightful user succeeds with the same forms, so the refusals above
     # came from the ownership checks and not from a malformed request.
     for spec in specs:
+        world.lab_challenge = None  # a fresh team goes in a fresh challenge of the same route
         ids = {name: world.fresh(kind, spec.path in PENDING_ROUTES) for name, kind in spec.slots}
         response = _call(world, _owner(spec), spec, ids)
         if response.status_code not in (200, 303):

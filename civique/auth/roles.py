@@ -39,6 +39,7 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "tools.use": frozenset(ALL_ROLES),
     "tools.manage": frozenset(_ADMINS),
     "lab.lead": frozenset({Role.INNOVATION_LEAD, *_ADMINS}),
+    "lab.join": frozenset(ALL_ROLES),
 }
 
 
