@@ -130,8 +130,9 @@ def _scale(results: list[Any]) -> list[str]:
         "~750 characters) with random unit 384-dim vectors, bulk-loaded; one in ten documents "
         "belongs to another user's collection, which the access rule must filter out. "
         "`search.ranked` in each mode, 20 CNIL questions with random query vectors, after two "
-        "warm-up queries. PostgreSQL 16 is the `pgserver` wheel (pgvector 0.8.2, HNSW m = 16, "
-        "ef_construction = 64, ef_search = 100); its indexes are built after the load (build "
+        "warm-up queries. PostgreSQL 16 is the `pgserver` wheel (pgvector 0.6.2 since "
+        "2026-12-04, 0.8.2 before; HNSW m = 16, ef_construction = 64, ef_search = 100, 400 on "
+        "0.6); its indexes are built after the load (build "
         "column, `maintenance_work_mem` 2 GB). Latencies were taken on a machine shared with "
         "other work: see the load average above.",
         "",

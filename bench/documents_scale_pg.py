@@ -1,6 +1,6 @@
 """PostgreSQL for the scale benchmark: bulk COPY, then the index code's own DDL.
 
-`pgserver` (a wheel with PostgreSQL 16 and pgvector 0.8) starts a throw-away server. The system
+`pgserver` (a wheel with PostgreSQL 16 and pgvector 0.6) starts a throw-away server. The system
 PostgreSQL 15 has no pgvector: the index falls back to exact `real[]`. Index DDL and names come
 from `civique.documents.index_pg`, so the tables are the product's.
 """

