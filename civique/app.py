@@ -49,6 +49,9 @@ from civique.ops.routes import router as ops_router
 from civique.orgs.platform_routes import router as platform_router
 from civique.orgs.routes import router as orgs_router
 from civique.settings import Settings
+from civique.tools.letters.library_routes import router as letter_library_router
+from civique.tools.plain_language.jargon_routes import router as jargon_router
+from civique.tools.translation.glossary_routes import router as glossary_router
 from civique.web.deps import (
     CharterRequired,
     LoginRequired,
@@ -128,6 +131,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         validation_router,
         policy_router,
         charter_router,
+        glossary_router,
+        letter_library_router,
+        jargon_router,
         api_router,
     )
     for router in (*routers, *oidc_routers(app, settings)):
