@@ -80,7 +80,7 @@ def entry_counts(session: Session, actor: User) -> dict[int, int]:
         .where(GlossaryEntryRow.org_id == actor.org_id)
         .group_by(GlossaryEntryRow.glossary_id)
     )
-    return {gid: count for gid, count in session.execute(stmt).tuples()}
+    return {int(gid): int(count) for gid, count in session.execute(stmt)}
 
 
 def get_glossary(session: Session, actor: User, glossary_id: int) -> GlossaryRow:
