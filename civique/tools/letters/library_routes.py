@@ -128,7 +128,7 @@ def _view(
 ) -> Response:
     template = library.get_template(db, actor.org_id, template_id)
     return page(
-        request, "tools/letter_template.html", status, template=template,
+        request, "tools/letter_template.html", status, letter=template,
         versions=library.versions(db, actor.org_id, template_id),
         kind_label=gettext(KIND_LABELS[template.kind]),
         type_labels={k: gettext(v) for k, v in VARIABLE_TYPES.items()}, **context,
