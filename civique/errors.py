@@ -106,7 +106,8 @@ MESSAGES: dict[str, str] = {
         "“note”), or one column per language code starting with “fr” (fr,en,de,…)."),
     "glossary_too_many_rows": N_("The glossary has more than %(limit)s rows: split it."),
     "glossary_no_file": N_("Choose a CSV file to import."),
-    "glossary_import_mode": N_("Choose whether the file replaces the glossary or is merged into it."),
+    "glossary_import_mode": N_(
+        "Choose whether the file replaces the glossary or is merged into it."),
     "glossary_language": N_("Choose a target language from the list."),
     "glossary_term_required": N_("Give the French term and its translation."),
     "glossary_entry_too_long": N_("A term, translation or note has at most %(limit)s characters."),

@@ -55,7 +55,7 @@ def test_merge_updates_and_keeps_replace_removes(db: Session, tenant: Tenant) ->
     admin = _admin(tenant)
     row = glossaries.create_glossary(db, admin, "Services")
     glossaries.import_csv(db, admin, row.id, BAD_ROWS_CSV, "merge")
-    update = "fr,en,de\nMairie,city hall,Rathaus\n".encode()
+    update = b"fr,en,de\nMairie,city hall,Rathaus\n"
     merged = glossaries.import_csv(db, admin, row.id, update, "merge")
     assert (merged.added, merged.updated, merged.unchanged, merged.removed) == (1, 1, 0, 0)
     terms = {(e.term_key, e.language): e.translation for e in glossaries.entries(db, admin, row.id)}
@@ -70,8 +70,9 @@ def test_replace_with_no_good_row_changes_nothing(db: Session, tenant: Tenant) -
     admin = _admin(tenant)
     row = glossaries.create_glossary(db, admin, "Services")
     glossaries.import_csv(db, admin, row.id, BAD_ROWS_CSV, "merge")
-    report = glossaries.import_csv(db, admin, row.id, b"term,language,translation\nx,zz,y\n",
-                                   "replace")
+    report = glossaries.import_csv(
+        db, admin, row.id, b"term,language,translation\nx,zz,y\n", "replace"
+    )
     assert report.removed == 0 and len(report.errors) == 1
     assert len(glossaries.entries(db, admin, row.id)) == 3
     with pytest.raises(UserError) as refused:
@@ -82,19 +83,22 @@ def test_replace_with_no_good_row_changes_nothing(db: Session, tenant: Tenant) -
 def test_export_round_trip_and_formula_cells_are_quoted(db: Session, tenant: Tenant) -> None:
     admin = _admin(tenant)
     row = glossaries.create_glossary(db, admin, "Formules")
-    glossaries.add_entry(db, admin, row.id, "=HYPERLINK(\"x\")", "en", "+cmd", "@note")
-    glossaries.add_entry(db, admin, row.id, "mairie", "de", "Rathaus", "Gemeinde; \"Haus\"")
+    glossaries.add_entry(db, admin, row.id, '=HYPERLINK("x")', "en", "+cmd", "@note")
+    glossaries.add_entry(db, admin, row.id, "mairie", "de", "Rathaus", 'Gemeinde; "Haus"')
     data = glossaries.export_csv(db, admin, row.id)
     cells = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert cells[0] == ["term", "language", "translation", "note"]
-    assert ["'=HYPERLINK(\"x\")", "en", "'+cmd", "'@note"] in cells
+    assert ['\'=HYPERLINK("x")', "en", "'+cmd", "'@note"] in cells
     assert not any(cell.startswith(("=", "+", "-", "@")) for line in cells for cell in line)
     other = glossaries.create_glossary(db, admin, "Copie")
     report = glossaries.import_csv(db, admin, other.id, data, "replace")
     assert report.added == 2 and not report.errors
+
     def fields(gid: int) -> set[tuple[str, ...]]:
-        return {(e.term, e.language, e.translation, e.note)
-                for e in glossaries.entries(db, admin, gid)}
+        return {
+            (e.term, e.language, e.translation, e.note) for e in glossaries.entries(db, admin, gid)
+        }
+
     assert fields(other.id) == fields(row.id)
 
 
@@ -162,25 +166,40 @@ def test_import_page_lists_bad_rows_and_saves_good_ones(app, tenant: Tenant) -> 
     with TestClient(app) as client:
         csrf = login(client, tenant.users["org_admin"].email)
         client.cookies.set("lang", "en")
-        created = client.post("/admin/glossaries", data={"csrf_token": csrf, "name": "Services"},
-                              follow_redirects=False)
+        created = client.post(
+            "/admin/glossaries",
+            data={"csrf_token": csrf, "name": "Services"},
+            follow_redirects=False,
+        )
         assert created.status_code == 303
         url = created.headers["location"]
-        page = client.post(f"{url}/import", data={"csrf_token": csrf, "mode": "merge"},
-                           files={"file": ("g.csv", BAD_ROWS_CSV, "text/csv")})
+        page = client.post(
+            f"{url}/import",
+            data={"csrf_token": csrf, "mode": "merge"},
+            files={"file": ("g.csv", BAD_ROWS_CSV, "text/csv")},
+        )
         assert page.status_code == 200
         text = page.text
         assert "3 added" in text
-        for line, reason in ((3, "has no term"), (4, "unknown language code “xx”"),
-                             (7, "has no translation")):
-            assert f"<th scope=\"row\">{line}</th>" in text and reason in text
+        for line, reason in (
+            (3, "has no term"),
+            (4, "unknown language code “xx”"),
+            (7, "has no translation"),
+        ):
+            assert f'<th scope="row">{line}</th>' in text and reason in text
         assert "repeats “Mairie” (en) of line 2" in text
         assert "town hall" in text and "Standesamt" in text
-        empty = client.post(f"{url}/import", data={"csrf_token": csrf, "mode": "merge"},
-                            files={"file": ("g.csv", b"", "text/csv")})
+        empty = client.post(
+            f"{url}/import",
+            data={"csrf_token": csrf, "mode": "merge"},
+            files={"file": ("g.csv", b"", "text/csv")},
+        )
         assert empty.status_code == 400 and "Choose a CSV file" in empty.text
-        header = client.post(f"{url}/import", data={"csrf_token": csrf, "mode": "merge"},
-                             files={"file": ("g.csv", b"a,b\n1,2\n", "text/csv")})
+        header = client.post(
+            f"{url}/import",
+            data={"csrf_token": csrf, "mode": "merge"},
+            files={"file": ("g.csv", b"a,b\n1,2\n", "text/csv")},
+        )
         assert header.status_code == 400 and "first line of the glossary" in header.text
         exported = client.get(url.replace("/admin", "") + "/export.csv")
         assert exported.status_code == 200 and "text/csv" in exported.headers["content-type"]
@@ -199,7 +218,9 @@ def test_agent_pages_read_only(app, db: Session, tenant: Tenant) -> None:  # typ
         shown = client.get(f"/glossaries/{row.id}")
         assert shown.status_code == 200 and "town hall" in shown.text
         assert "/delete" not in shown.text
-        refused = client.post(f"/admin/glossaries/{row.id}/entries", data={
-            "csrf_token": csrf, "term": "préfecture", "language": "en", "translation": "x"})
+        refused = client.post(
+            f"/admin/glossaries/{row.id}/entries",
+            data={"csrf_token": csrf, "term": "préfecture", "language": "en", "translation": "x"},
+        )
         assert refused.status_code == 403
         assert csrf_of(shown.text)

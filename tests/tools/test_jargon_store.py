@@ -37,7 +37,9 @@ def test_add_remove_and_change_reach_the_checker(
     suggestion = next(f for f in falc.check(TEXT, mine) if f.params.get("term") == "cerfa")
     assert suggestion.params["suggestion"] == "formulaire"
     assert _jargon_terms(TEXT, jargon_store.jargon_for(db, other_tenant.org.id)) == [
-        "Nonobstant", "pétitionnaire"]
+        "Nonobstant",
+        "pétitionnaire",
+    ]
     assert jargon_store.removed_defaults(db, tenant.org.id) == ["nonobstant"]
     listed = {t.term: t for t in jargon_store.terms(db, tenant.org.id)}
     assert not listed["cerfa"].default and listed["cerfa"].changed
@@ -59,9 +61,11 @@ def test_restore_defaults_keeping_or_dropping_own_terms(db: Session, tenant: Ten
 
 def test_bad_input_and_permissions(db: Session, tenant: Tenant) -> None:
     admin = tenant.users["org_admin"]
-    for term, suggestion, code in (("  ", "x", "jargon_term_required"),
-                                   ("x" * 101, "", "jargon_term_required"),
-                                   ("cerfa", "x" * 201, "jargon_suggestion_too_long")):
+    for term, suggestion, code in (
+        ("  ", "x", "jargon_term_required"),
+        ("x" * 101, "", "jargon_term_required"),
+        ("cerfa", "x" * 201, "jargon_suggestion_too_long"),
+    ):
         with pytest.raises(UserError) as refused:
             jargon_store.set_term(db, admin, term, suggestion)
         assert refused.value.code == code
@@ -80,12 +84,15 @@ def test_jargon_page(app, db: Session, tenant: Tenant) -> None:  # type: ignore[
         client.cookies.set("lang", "en")
         page = client.get("/admin/jargon")
         assert page.status_code == 200 and "nonobstant" in page.text
-        added = client.post("/admin/jargon", data={"csrf_token": csrf, "term": "cerfa",
-                                                   "suggestion": "formulaire"},
-                            follow_redirects=False)
+        added = client.post(
+            "/admin/jargon",
+            data={"csrf_token": csrf, "term": "cerfa", "suggestion": "formulaire"},
+            follow_redirects=False,
+        )
         assert added.status_code == 303
-        removed = client.post("/admin/jargon/remove", data={"csrf_token": csrf,
-                                                            "term": "nonobstant"})
+        removed = client.post(
+            "/admin/jargon/remove", data={"csrf_token": csrf, "term": "nonobstant"}
+        )
         assert removed.status_code == 200 and "Default words you removed:" in removed.text
         assert jargon_store.jargon_for(db, tenant.org.id)["cerfa"] == "formulaire"
         bad = client.post("/admin/jargon", data={"csrf_token": csrf, "term": ""})

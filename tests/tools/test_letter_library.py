@@ -50,7 +50,9 @@ SAMPLES = {
     "authority": "Monsieur le Maire",
 }
 # The certificate's issuing authority, as its label suggests writing it.
-OVERRIDES = {"certificate": {"service": "maire de la commune d'Exemple", "signatory": "Jean Dupont, maire"}}
+OVERRIDES = {
+    "certificate": {"service": "maire de la commune d'Exemple", "signatory": "Jean Dupont, maire"}
+}
 # What each kind's skeleton states by itself (not through a variable): removing it must make
 # the checker complain, which proves the check above is not vacuous.
 STATED_BY_SKELETON = {
@@ -101,16 +103,27 @@ def test_check_variables_names_each_problem() -> None:
     load_catalogs()
     set_locale("en")
     template = library.LetterTemplate(
-        id="t", kind="reply", version=1, title="T", description="", builtin=False,
+        id="t",
+        kind="reply",
+        version=1,
+        title="T",
+        description="",
+        builtin=False,
         body="{{ a }} {{ d }} {{ m }}\n",
-        variables=(Variable("a", "Recipient"), Variable("d", "Due date", "date"),
-                   Variable("m", "Fee", "amount", required=False),
-                   Variable("o", "Other", "text", required=False)),
+        variables=(
+            Variable("a", "Recipient"),
+            Variable("d", "Due date", "date"),
+            Variable("m", "Fee", "amount", required=False),
+            Variable("o", "Other", "text", required=False),
+        ),
     )
-    errors = library.check_variables(template, {"d": "31/02/2027", "m": "douze euros",
-                                                "o": "two\nlines"})
+    errors = library.check_variables(
+        template, {"d": "31/02/2027", "m": "douze euros", "o": "two\nlines"}
+    )
     assert [(e.name, e.code) for e in errors] == [
-        ("a", "letter.required"), ("d", "letter.bad_date"), ("m", "letter.bad_amount"),
+        ("a", "letter.required"),
+        ("d", "letter.bad_date"),
+        ("m", "letter.bad_amount"),
         ("o", "letter.one_line"),
     ]
     assert errors[0].message == "“Recipient” is required."
@@ -126,7 +139,11 @@ def test_check_variables_names_each_problem() -> None:
 
 def _own(db: Session, tenant: Tenant) -> library.LetterTemplate:
     return library.create_template(
-        db, tenant.users["org_admin"], "refusal", "Refus de terrasse", "Terrasses",
+        db,
+        tenant.users["org_admin"],
+        "refusal",
+        "Refus de terrasse",
+        "Terrasses",
         [Variable("recipient", "Destinataire", "multiline"), Variable("date", "Date", "date")],
         "{{ recipient }}\n\nLe {{ date }}\n\nObjet : refus\n",
     )
@@ -137,7 +154,12 @@ def test_versions_keep_earlier_ones(db: Session, tenant: Tenant) -> None:
     first = _own(db, tenant)
     assert (first.version, first.builtin, first.ref) == (1, False, f"org:{first.id}")
     second = library.update_template(
-        db, admin, first.id, "refusal", "Refus de terrasse", "Terrasses",
+        db,
+        admin,
+        first.id,
+        "refusal",
+        "Refus de terrasse",
+        "Terrasses",
         [*first.variables, Variable("court", "Tribunal")],
         first.body + "Recours devant le {{ court }} dans un délai de deux mois.\n",
     )
@@ -202,18 +224,31 @@ def test_isolation_and_permissions(db: Session, tenant: Tenant, other_tenant: Te
 
 def test_letterhead_from_branding(db: Session, tenant: Tenant) -> None:
     admin = tenant.users["org_admin"]
-    contact = {"address": "Hôtel de ville\n\n1 place de la Mairie \n69000 Lyon",
-               "phone": "04 72 00 00 00", "email": "mairie@exemple.fr",
-               "website": "https://www.exemple.fr"}
+    contact = {
+        "address": "Hôtel de ville\n\n1 place de la Mairie \n69000 Lyon",
+        "phone": "04 72 00 00 00",
+        "email": "mairie@exemple.fr",
+        "website": "https://www.exemple.fr",
+    }
     update_branding(db, admin, "Ville d'Alpha", "#112233", None, 1000, contact)
     head = library.letterhead(db, tenant.org.id)
     assert head.name == "Ville d'Alpha"
     assert head.address_lines == ("Hôtel de ville", "1 place de la Mairie", "69000 Lyon")
     assert (head.phone, head.email, head.website) == (
-        "04 72 00 00 00", "mairie@exemple.fr", "https://www.exemple.fr")
+        "04 72 00 00 00",
+        "mairie@exemple.fr",
+        "https://www.exemple.fr",
+    )
     with pytest.raises(UserError) as bad:
-        update_branding(db, admin, "Ville d'Alpha", "#112233", None, 1000,
-                        {**contact, "website": "javascript:alert(1)"})
+        update_branding(
+            db,
+            admin,
+            "Ville d'Alpha",
+            "#112233",
+            None,
+            1000,
+            {**contact, "website": "javascript:alert(1)"},
+        )
     assert bad.value.code == "letterhead_invalid"
 
 
@@ -225,10 +260,16 @@ def test_pages_create_edit_disable(app, tenant: Tenant) -> None:  # type: ignore
         assert listing.status_code == 200 and "Reasoned refusal" in listing.text
         start = client.get("/admin/letter-templates/new?start=refusal")
         assert "Voies et délais de recours" in start.text and "(copy)" in start.text
-        form = {"csrf_token": csrf, "kind": "convocation", "title": "Convocation au jury",
-                "body": "Le {{ day }} à {{ hour }}, salle 2. Objet : jury.",
-                "var_name": ["day", "hour", ""], "var_label": ["Jour", "Heure", ""],
-                "var_type": ["date", "text", "text"], "var_required": ["0"]}
+        form = {
+            "csrf_token": csrf,
+            "kind": "convocation",
+            "title": "Convocation au jury",
+            "body": "Le {{ day }} à {{ hour }}, salle 2. Objet : jury.",
+            "var_name": ["day", "hour", ""],
+            "var_label": ["Jour", "Heure", ""],
+            "var_type": ["date", "text", "text"],
+            "var_required": ["0"],
+        }
         created = client.post("/admin/letter-templates", data=form, follow_redirects=False)
         assert created.status_code == 303, created.text
         url = created.headers["location"]
@@ -237,16 +278,21 @@ def test_pages_create_edit_disable(app, tenant: Tenant) -> None:  # type: ignore
         assert "Convocation au jury" in shown.text and "<code>day</code>" in shown.text
         bad = client.post(url, data={**form, "body": "{{ nowhere }}"})
         assert bad.status_code == 400 and "{{ nowhere }}" in bad.text
-        saved = client.post(url, data={**form, "title": "Convocation au jury (v2)"},
-                            follow_redirects=False)
+        saved = client.post(
+            url, data={**form, "title": "Convocation au jury (v2)"}, follow_redirects=False
+        )
         assert saved.status_code == 303
         assert "Version 2" in client.get(url).text
         assert "Convocation au jury" in client.get(f"{url}?version=1").text
-        off = client.post(f"{url}/enabled", data={"csrf_token": csrf, "enabled": "0"},
-                          follow_redirects=False)
+        off = client.post(
+            f"{url}/enabled", data={"csrf_token": csrf, "enabled": "0"}, follow_redirects=False
+        )
         assert off.status_code == 303
-        assert re.search(r"Convocation au jury \(v2\).*?disabled", client.get(
-            "/admin/letter-templates").text, re.S)
+        assert re.search(
+            r"Convocation au jury \(v2\).*?disabled",
+            client.get("/admin/letter-templates").text,
+            re.S,
+        )
         edit_builtin = client.get("/admin/letter-templates/refusal/edit", follow_redirects=False)
         assert edit_builtin.headers["location"] == "/admin/letter-templates/new?start=refusal"
         assert client.get(f"/admin/letter-templates/{template_id}0").status_code == 404

@@ -147,14 +147,25 @@ def parse_template_file(text: str, builtin_id: str) -> LetterTemplate:
         raise ValueError(f"{builtin_id}: no +++ front matter")
     meta = tomllib.loads(parts[1])
     variables = tuple(
-        Variable(v["name"], v["label"], v.get("type", "text"), bool(v.get("required", True)),
-                 v.get("label_en", ""))
+        Variable(
+            v["name"],
+            v["label"],
+            v.get("type", "text"),
+            bool(v.get("required", True)),
+            v.get("label_en", ""),
+        )
         for v in meta.get("variables", [])
     )
     template = LetterTemplate(
-        id=meta["id"], kind=meta["kind"], version=int(meta.get("version", 1)),
-        title=meta["title"], description=meta.get("description", ""), variables=variables,
-        body=parts[2].strip("\n") + "\n", builtin=True, title_en=meta.get("title_en", ""),
+        id=meta["id"],
+        kind=meta["kind"],
+        version=int(meta.get("version", 1)),
+        title=meta["title"],
+        description=meta.get("description", ""),
+        variables=variables,
+        body=parts[2].strip("\n") + "\n",
+        builtin=True,
+        title_en=meta.get("title_en", ""),
         description_en=meta.get("description_en", ""),
     )
     problems = template_problems(template)
@@ -222,8 +233,14 @@ def _from_row(row: LetterTemplateRow, version: LetterTemplateVersion) -> LetterT
         for v in version.variables
     )
     return LetterTemplate(
-        id=str(row.id), kind=row.kind, version=version.version, title=version.title,
-        description=version.description, variables=variables, body=version.body, builtin=False,
+        id=str(row.id),
+        kind=row.kind,
+        version=version.version,
+        title=version.title,
+        description=version.description,
+        variables=variables,
+        body=version.body,
+        builtin=False,
         enabled=row.enabled,
     )
 
@@ -244,11 +261,10 @@ def list_templates(
 ) -> list[LetterTemplate]:
     """The organisation's templates: the built-ins, then its own, each at its current version."""
     choices = _builtin_choices(session, org_id)
-    found = [
-        _with_enabled(t, choices.get(t.id, True)) for t in builtins().values()
-    ]
+    found = [_with_enabled(t, choices.get(t.id, True)) for t in builtins().values()]
     rows = session.scalars(
-        select(LetterTemplateRow).where(LetterTemplateRow.org_id == org_id)
+        select(LetterTemplateRow)
+        .where(LetterTemplateRow.org_id == org_id)
         .order_by(LetterTemplateRow.id)
     )
     found += [_from_row(row, _version(session, row, row.current_version)) for row in rows]
@@ -355,8 +371,11 @@ def fill(template: LetterTemplate, values: Mapping[str, str], lang: str = "fr") 
         names = _PLACEHOLDER.findall(line)
         if any(not (values.get(n) or "").strip() for n in names):
             continue
-        lines.append(_PLACEHOLDER.sub(
-            lambda m: _shown(template.variable(m[1]), values.get(m[1], ""), lang), line))
+        lines.append(
+            _PLACEHOLDER.sub(
+                lambda m: _shown(template.variable(m[1]), values.get(m[1], ""), lang), line
+            )
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -368,12 +387,18 @@ def _manage(actor: User) -> None:
         raise Forbidden()
 
 
-def _checked(kind: str, title: str, description: str, variables: Sequence[Variable],
-             body: str) -> LetterTemplate:
+def _checked(
+    kind: str, title: str, description: str, variables: Sequence[Variable], body: str
+) -> LetterTemplate:
     draft = LetterTemplate(
-        id="new", kind=kind, version=0, title=" ".join(title.split()),
-        description=description.strip(), variables=tuple(variables),
-        body=body.replace("\r\n", "\n").strip("\n") + "\n", builtin=False,
+        id="new",
+        kind=kind,
+        version=0,
+        title=" ".join(title.split()),
+        description=description.strip(),
+        variables=tuple(variables),
+        body=body.replace("\r\n", "\n").strip("\n") + "\n",
+        builtin=False,
     )
     problems = template_problems(draft)
     if problems:
@@ -384,18 +409,32 @@ def _checked(kind: str, title: str, description: str, variables: Sequence[Variab
 def _add_version(
     session: Session, actor: User, row: LetterTemplateRow, draft: LetterTemplate, number: int
 ) -> None:
-    session.add(LetterTemplateVersion(
-        template_id=row.id, org_id=row.org_id, version=number, title=draft.title,
-        description=draft.description, body=draft.body, created_by=actor.id,
-        variables=[{"name": v.name, "label": v.label, "type": v.type, "required": v.required}
-                   for v in draft.variables],
-    ))
+    session.add(
+        LetterTemplateVersion(
+            template_id=row.id,
+            org_id=row.org_id,
+            version=number,
+            title=draft.title,
+            description=draft.description,
+            body=draft.body,
+            created_by=actor.id,
+            variables=[
+                {"name": v.name, "label": v.label, "type": v.type, "required": v.required}
+                for v in draft.variables
+            ],
+        )
+    )
     row.current_version = number
 
 
 def create_template(
-    session: Session, actor: User, kind: str, title: str, description: str,
-    variables: Sequence[Variable], body: str,
+    session: Session,
+    actor: User,
+    kind: str,
+    title: str,
+    description: str,
+    variables: Sequence[Variable],
+    body: str,
 ) -> LetterTemplate:
     """A new template of the organisation, at version 1."""
     _manage(actor)
@@ -410,8 +449,14 @@ def create_template(
 
 
 def update_template(
-    session: Session, actor: User, template_id: str, kind: str, title: str, description: str,
-    variables: Sequence[Variable], body: str,
+    session: Session,
+    actor: User,
+    template_id: str,
+    kind: str,
+    title: str,
+    description: str,
+    variables: Sequence[Variable],
+    body: str,
 ) -> LetterTemplate:
     """Save a changed template as a new version (the earlier ones stay, for the outputs)."""
     _manage(actor)
@@ -431,10 +476,12 @@ def set_enabled(session: Session, actor: User, template_id: str, enabled: bool) 
     """Offer a template to the agents, or stop offering it (built-in or own)."""
     _manage(actor)
     if template_id in builtins():
-        choice = session.scalar(select(BuiltinTemplateChoice).where(
-            BuiltinTemplateChoice.org_id == actor.org_id,
-            BuiltinTemplateChoice.builtin_id == template_id,
-        ))
+        choice = session.scalar(
+            select(BuiltinTemplateChoice).where(
+                BuiltinTemplateChoice.org_id == actor.org_id,
+                BuiltinTemplateChoice.builtin_id == template_id,
+            )
+        )
         if choice is None:
             choice = BuiltinTemplateChoice(org_id=actor.org_id, builtin_id=template_id)
             session.add(choice)
@@ -449,12 +496,23 @@ def set_enabled(session: Session, actor: User, template_id: str, enabled: bool) 
 
 
 def _audit(
-    session: Session, actor: User, template_id: int | str, title: str, change: str,
+    session: Session,
+    actor: User,
+    template_id: int | str,
+    title: str,
+    change: str,
     **details: object,
 ) -> None:
     target = {"kind": "letter_template", "id": template_id, "name": title}
-    audit.record(session, actor.org_id, actor, "tools.letter_template_changed", target=target,
-                 change=change, **details)
+    audit.record(
+        session,
+        actor.org_id,
+        actor,
+        "tools.letter_template_changed",
+        target=target,
+        change=change,
+        **details,
+    )
 
 
 # Letterhead ------------------------------------------------------------------------------------
@@ -481,6 +539,12 @@ def letterhead(session: Session, org: Organisation | int) -> Letterhead:
         raise NotFound()
     lines = tuple(line.strip() for line in (row.address or "").splitlines() if line.strip())
     return Letterhead(
-        name=row.name, address_lines=lines, phone=row.phone or "", email=row.email or "",
-        website=row.website or "", colour=row.colour, logo_mime=row.logo_mime, logo=row.logo,
+        name=row.name,
+        address_lines=lines,
+        phone=row.phone or "",
+        email=row.email or "",
+        website=row.website or "",
+        colour=row.colour,
+        logo_mime=row.logo_mime,
+        logo=row.logo,
     )

@@ -37,7 +37,9 @@ def _form_of(template: LetterTemplate | None) -> dict[str, Any]:
     if template is None:
         return {"kind": "reply", "title": "", "description": "", "body": "", "variables": []}
     return {
-        "kind": template.kind, "title": template.title_for(), "body": template.body,
+        "kind": template.kind,
+        "title": template.title_for(),
+        "body": template.body,
         "description": template.description_for(),
         "variables": [
             {"name": v.name, "label": v.label_for(), "type": v.type, "required": v.required}
@@ -47,7 +49,9 @@ def _form_of(template: LetterTemplate | None) -> dict[str, Any]:
 
 
 def _variables(
-    names: list[str] | None, labels: list[str] | None, types: list[str] | None,
+    names: list[str] | None,
+    labels: list[str] | None,
+    types: list[str] | None,
     required: list[str] | None,
 ) -> list[Variable]:
     """The variable rows of the form; a row without a name is ignored (the blank ones)."""
@@ -63,15 +67,26 @@ def _variables(
 
 
 def _edit_page(
-    request: Request, form: dict[str, Any], template_id: str | None, status: int = 200,
+    request: Request,
+    form: dict[str, Any],
+    template_id: str | None,
+    status: int = 200,
     **context: Any,
 ) -> Response:
-    rows = list(form["variables"]) + [
-        {"name": "", "label": "", "type": "text", "required": False}
-    ] * EMPTY_ROWS
+    rows = (
+        list(form["variables"])
+        + [{"name": "", "label": "", "type": "text", "required": False}] * EMPTY_ROWS
+    )
     return page(
-        request, "tools/letter_template_edit.html", status, form=form, rows=rows,
-        template_id=template_id, kinds=_kinds(), types=_types(), **context,
+        request,
+        "tools/letter_template_edit.html",
+        status,
+        form=form,
+        rows=rows,
+        template_id=template_id,
+        kinds=_kinds(),
+        types=_types(),
+        **context,
     )
 
 
@@ -80,7 +95,9 @@ def list_page(request: Request, actor: Admin, db: DB) -> Response:
     """Built-in and own templates, with their state."""
     templates = library.list_templates(db, actor.org_id, include_disabled=True)
     return page(
-        request, "tools/letter_template_list.html", templates=templates,
+        request,
+        "tools/letter_template_list.html",
+        templates=templates,
         kind_labels={k: gettext(v) for k, v in KIND_LABELS.items()},
     )
 
@@ -99,16 +116,27 @@ def _posted(
     kind: str, title: str, description: str, body: str, variables: list[Variable]
 ) -> dict[str, Any]:
     return {
-        "kind": kind, "title": title, "description": description, "body": body,
+        "kind": kind,
+        "title": title,
+        "description": description,
+        "body": body,
         "variables": [v.__dict__ for v in variables],
     }
 
 
 @router.post("/admin/letter-templates", dependencies=Csrf)
 def create(
-    request: Request, actor: Admin, db: DB, kind: Short = "", title: Short = "",
-    description: Body = "", body: Body = "", var_name: Values = None,
-    var_label: Values = None, var_type: Values = None, var_required: Values = None,
+    request: Request,
+    actor: Admin,
+    db: DB,
+    kind: Short = "",
+    title: Short = "",
+    description: Body = "",
+    body: Body = "",
+    var_name: Values = None,
+    var_label: Values = None,
+    var_type: Values = None,
+    var_required: Values = None,
 ) -> Response:
     """Create a template of the organisation (version 1)."""
     variables = _variables(var_name, var_label, var_type, var_required)
@@ -118,20 +146,29 @@ def create(
         status, message = failed(db, exc)
         form = _posted(kind, title, description, body, variables)
         return _edit_page(request, form, None, status, error=message)
-    return done(request, f"/admin/letter-templates/{template.id}",
-                gettext("The template was created."))
+    return done(
+        request, f"/admin/letter-templates/{template.id}", gettext("The template was created.")
+    )
 
 
 def _view(
-    request: Request, db: Session, actor: User, template_id: str, status: int = 200,
+    request: Request,
+    db: Session,
+    actor: User,
+    template_id: str,
+    status: int = 200,
     **context: Any,
 ) -> Response:
     template = library.get_template(db, actor.org_id, template_id)
     return page(
-        request, "tools/letter_template.html", status, letter=template,
+        request,
+        "tools/letter_template.html",
+        status,
+        letter=template,
         versions=library.versions(db, actor.org_id, template_id),
         kind_label=gettext(KIND_LABELS[template.kind]),
-        type_labels={k: gettext(v) for k, v in VARIABLE_TYPES.items()}, **context,
+        type_labels={k: gettext(v) for k, v in VARIABLE_TYPES.items()},
+        **context,
     )
 
 
@@ -149,16 +186,28 @@ def edit_page(request: Request, actor: Admin, db: DB, template_id: str) -> Respo
     """The form to change an organisation's template (saved as a new version)."""
     template = library.get_template(db, actor.org_id, template_id)
     if template.builtin:
-        return done(request, f"/admin/letter-templates/new?start={template_id}",
-                    gettext("Built-in templates cannot be edited; create your own from it."))
+        return done(
+            request,
+            f"/admin/letter-templates/new?start={template_id}",
+            gettext("Built-in templates cannot be edited; create your own from it."),
+        )
     return _edit_page(request, _form_of(template), template_id)
 
 
 @router.post("/admin/letter-templates/{template_id}", dependencies=Csrf)
 def save(
-    request: Request, actor: Admin, db: DB, template_id: str, kind: Short = "",
-    title: Short = "", description: Body = "", body: Body = "", var_name: Values = None,
-    var_label: Values = None, var_type: Values = None, var_required: Values = None,
+    request: Request,
+    actor: Admin,
+    db: DB,
+    template_id: str,
+    kind: Short = "",
+    title: Short = "",
+    description: Body = "",
+    body: Body = "",
+    var_name: Values = None,
+    var_label: Values = None,
+    var_type: Values = None,
+    var_required: Values = None,
 ) -> Response:
     """Save the changes as a new version of the template."""
     variables = _variables(var_name, var_label, var_type, var_required)
@@ -171,9 +220,11 @@ def save(
         library.get_template(db, actor.org_id, template_id)  # another organisation's: 404
         form = _posted(kind, title, description, body, variables)
         return _edit_page(request, form, template_id, status, error=message)
-    return done(request, f"/admin/letter-templates/{template_id}",
-                gettext("Version %(version)s of the template was saved.",
-                        version=template.version))
+    return done(
+        request,
+        f"/admin/letter-templates/{template_id}",
+        gettext("Version %(version)s of the template was saved.", version=template.version),
+    )
 
 
 @router.post("/admin/letter-templates/{template_id}/enabled", dependencies=Csrf)
@@ -182,6 +233,9 @@ def set_enabled(
 ) -> Response:
     """Offer the template to agents, or stop offering it."""
     library.set_enabled(db, actor, template_id, enabled == "1")
-    message = (gettext("The template is offered to agents.") if enabled == "1"
-               else gettext("The template is no longer offered to agents."))
+    message = (
+        gettext("The template is offered to agents.")
+        if enabled == "1"
+        else gettext("The template is no longer offered to agents.")
+    )
     return done(request, "/admin/letter-templates", message)

@@ -26,7 +26,9 @@ def _page(
 ) -> Response:
     context.setdefault("form", {"term": "", "suggestion": ""})
     return page(
-        request, "tools/jargon.html", status,
+        request,
+        "tools/jargon.html",
+        status,
         terms=jargon_store.terms(db, actor.org_id),
         removed=jargon_store.removed_defaults(db, actor.org_id),
         default_count=len(jargon_store.DEFAULT_JARGON),

@@ -99,8 +99,15 @@ def set_term(session: Session, actor: User, term: str, suggestion: str) -> None:
         if row is not None:  # back to the default as it is: no change to keep
             session.delete(row)
     elif row is None:
-        session.add(JargonChange(org_id=actor.org_id, term=default or term, term_key=key,
-                                 suggestion=suggestion, removed=False))
+        session.add(
+            JargonChange(
+                org_id=actor.org_id,
+                term=default or term,
+                term_key=key,
+                suggestion=suggestion,
+                removed=False,
+            )
+        )
     else:
         row.suggestion, row.removed = suggestion, False
     _audit(session, actor, "set", term=term, suggestion=suggestion)

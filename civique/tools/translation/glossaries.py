@@ -19,6 +19,7 @@ from civique.auth.roles import can
 from civique.db.base import utcnow
 from civique.errors import Forbidden, NotFound, UserError
 from civique.governance import audit
+from civique.tools.text import fold
 from civique.tools.translation.glossary import (
     LANGUAGES,
     MAX_TERM,
@@ -29,7 +30,6 @@ from civique.tools.translation.glossary import (
     parse_csv,
 )
 from civique.tools.translation.glossary_models import GlossaryEntryRow, GlossaryRow
-from civique.tools.text import fold
 
 ImportMode = Literal["merge", "replace"]
 MAX_DESCRIPTION = 2000
@@ -166,7 +166,12 @@ def delete_glossary(session: Session, actor: User, glossary_id: int) -> None:
 def _audit(session: Session, actor: User, row: GlossaryRow, change: str, **details: object) -> None:
     target = {"kind": "glossary", "id": row.id, "name": row.name}
     audit.record(
-        session, actor.org_id, actor, "tools.glossary_changed", target=target, change=change,
+        session,
+        actor.org_id,
+        actor,
+        "tools.glossary_changed",
+        target=target,
+        change=change,
         **details,
     )
 
@@ -183,8 +188,11 @@ def _unescaped(value: str) -> str:
 
 def _imported(entry: Entry) -> Entry:
     return Entry(
-        _unescaped(entry.term), entry.language, _unescaped(entry.translation),
-        _unescaped(entry.note), entry.line,
+        _unescaped(entry.term),
+        entry.language,
+        _unescaped(entry.translation),
+        _unescaped(entry.note),
+        entry.line,
     )
 
 
@@ -199,9 +207,35 @@ def import_csv(
     _manage(actor)
     if mode not in ("merge", "replace"):
         raise UserError("glossary_import_mode")
+    checked: ImportMode = "replace" if mode == "replace" else "merge"
     row = get_glossary(session, actor, glossary_id)
     parsed = parse_csv(data)
     incoming = {(term_key(e.term), e.language): _imported(e) for e in parsed.glossary.entries}
+    counts = _apply(session, actor, row, incoming, checked == "replace")
+    report = ImportReport(checked, *counts, parsed.errors, parsed.duplicates)
+    row.updated_at = utcnow()
+    _audit(
+        session,
+        actor,
+        row,
+        f"import_{mode}",
+        added=report.added,
+        updated=report.updated,
+        removed=report.removed,
+        bad_rows=len(parsed.errors),
+    )
+    session.commit()
+    return report
+
+
+def _apply(
+    session: Session,
+    actor: User,
+    row: GlossaryRow,
+    incoming: dict[tuple[str, str], Entry],
+    replace: bool,
+) -> tuple[int, int, int, int]:
+    """Write the imported entries; (added, updated, unchanged, removed)."""
     existing = {(r.term_key, r.language): r for r in entries(session, actor, row.id)}
     added = updated = unchanged = removed = 0
     for key, entry in incoming.items():
@@ -211,29 +245,29 @@ def import_csv(
             added += 1
         elif (current.translation, current.note) != (entry.translation, entry.note):
             current.term, current.translation, current.note = (
-                entry.term, entry.translation, entry.note)
+                entry.term,
+                entry.translation,
+                entry.note,
+            )
             updated += 1
         else:
             unchanged += 1
-    if mode == "replace" and incoming:
+    if replace and incoming:
         for key, current in existing.items():
             if key not in incoming:
                 session.delete(current)
                 removed += 1
-    report = ImportReport(
-        mode, added, updated, unchanged, removed, parsed.errors, parsed.duplicates  # type: ignore[arg-type]
-    )
-    row.updated_at = utcnow()
-    _audit(session, actor, row, f"import_{mode}", added=added, updated=updated, removed=removed,
-           bad_rows=len(parsed.errors))
-    session.commit()
-    return report
+    return added, updated, unchanged, removed
 
 
 def _new_row(glossary: GlossaryRow, entry: Entry) -> GlossaryEntryRow:
     return GlossaryEntryRow(
-        glossary_id=glossary.id, org_id=glossary.org_id, term=entry.term,
-        term_key=term_key(entry.term), language=entry.language, translation=entry.translation,
+        glossary_id=glossary.id,
+        org_id=glossary.org_id,
+        term=entry.term,
+        term_key=term_key(entry.term),
+        language=entry.language,
+        translation=entry.translation,
         note=entry.note,
     )
 
@@ -279,8 +313,13 @@ def _clash(session: Session, glossary_id: int, key: str, language: str) -> int |
 
 
 def add_entry(
-    session: Session, actor: User, glossary_id: int, term: str, language: str,
-    translation: str, note: str = "",
+    session: Session,
+    actor: User,
+    glossary_id: int,
+    term: str,
+    language: str,
+    translation: str,
+    note: str = "",
 ) -> GlossaryEntryRow:
     """Add one entry; a term already translated into that language is refused."""
     _manage(actor)
@@ -305,8 +344,13 @@ def get_entry(session: Session, actor: User, entry_id: int) -> GlossaryEntryRow:
 
 
 def update_entry(
-    session: Session, actor: User, entry_id: int, term: str, language: str,
-    translation: str, note: str = "",
+    session: Session,
+    actor: User,
+    entry_id: int,
+    term: str,
+    language: str,
+    translation: str,
+    note: str = "",
 ) -> GlossaryEntryRow:
     """Change one entry (its term, language, translation or note)."""
     _manage(actor)
@@ -354,7 +398,9 @@ def checker_glossary(
     )
     if target_lang is not None:
         stmt = stmt.where(GlossaryEntryRow.language == target_lang)
-    return Glossary(tuple(
-        Entry(r.term, r.language, r.translation, r.note)
-        for r in session.scalars(stmt.order_by(GlossaryEntryRow.id))
-    ))
+    return Glossary(
+        tuple(
+            Entry(r.term, r.language, r.translation, r.note)
+            for r in session.scalars(stmt.order_by(GlossaryEntryRow.id))
+        )
+    )

@@ -33,7 +33,9 @@ def _list_page(
 ) -> Response:
     context.setdefault("form", {"name": "", "description": ""})
     return page(
-        request, template, status,
+        request,
+        template,
+        status,
         glossaries=glossaries.list_glossaries(db, actor),
         counts=glossaries.entry_counts(db, actor),
         **context,
@@ -41,7 +43,11 @@ def _list_page(
 
 
 def _glossary_page(
-    request: Request, db: Session, actor: User, glossary_id: int, status: int = 200,
+    request: Request,
+    db: Session,
+    actor: User,
+    glossary_id: int,
+    status: int = 200,
     **context: Any,
 ) -> Response:
     row = glossaries.get_glossary(db, actor, glossary_id)
@@ -50,9 +56,14 @@ def _glossary_page(
     context.setdefault("report", None)
     context.setdefault("mode", "merge")
     return page(
-        request, "tools/glossary.html", status,
-        glossary=row, entries=glossaries.entries(db, actor, glossary_id),
-        languages=_languages(), language_names=dict(_languages()), max_bytes=MAX_BYTES,
+        request,
+        "tools/glossary.html",
+        status,
+        glossary=row,
+        entries=glossaries.entries(db, actor, glossary_id),
+        languages=_languages(),
+        language_names=dict(_languages()),
+        max_bytes=MAX_BYTES,
         **context,
     )
 
@@ -71,8 +82,10 @@ def reader_view(request: Request, actor: Reader, db: DB, glossary_id: int) -> Re
     """One glossary's entries, read-only."""
     row = glossaries.get_glossary(db, actor, glossary_id)
     return page(
-        request, "tools/glossary_read.html",
-        glossary=row, entries=glossaries.entries(db, actor, glossary_id),
+        request,
+        "tools/glossary_read.html",
+        glossary=row,
+        entries=glossaries.entries(db, actor, glossary_id),
         language_names=dict(_languages()),
     )
 
@@ -98,15 +111,18 @@ def admin_list(request: Request, actor: Admin, db: DB) -> Response:
 
 
 @router.post("/admin/glossaries", dependencies=Csrf)
-def create(request: Request, actor: Admin, db: DB, name: Short = "", description: Long = "") -> Response:
+def create(
+    request: Request, actor: Admin, db: DB, name: Short = "", description: Long = ""
+) -> Response:
     """Create a glossary, then open it to import its entries."""
     try:
         row = glossaries.create_glossary(db, actor, name, description)
     except UserError as exc:
         status, message = failed(db, exc)
         form = {"name": name, "description": description}
-        return _list_page(request, db, actor, "tools/glossary_list.html", status, form=form,
-                          error=message)
+        return _list_page(
+            request, db, actor, "tools/glossary_list.html", status, form=form, error=message
+        )
     return done(request, f"/admin/glossaries/{row.id}", gettext("The glossary was created."))
 
 
@@ -118,7 +134,11 @@ def admin_view(request: Request, actor: Admin, db: DB, glossary_id: int) -> Resp
 
 @router.post("/admin/glossaries/{glossary_id}", dependencies=Csrf)
 def rename(
-    request: Request, actor: Admin, db: DB, glossary_id: int, name: Short = "",
+    request: Request,
+    actor: Admin,
+    db: DB,
+    glossary_id: int,
+    name: Short = "",
     description: Long = "",
 ) -> Response:
     """Change the glossary's name or description."""
@@ -140,8 +160,12 @@ def remove(request: Request, actor: Admin, db: DB, glossary_id: int) -> Response
 
 @router.post("/admin/glossaries/{glossary_id}/import", dependencies=Csrf)
 def import_file(
-    request: Request, actor: Admin, db: DB, glossary_id: int,
-    file: Annotated[UploadFile | None, File()] = None, mode: Short = "merge",
+    request: Request,
+    actor: Admin,
+    db: DB,
+    glossary_id: int,
+    file: Annotated[UploadFile | None, File()] = None,
+    mode: Short = "merge",
 ) -> Response:
     """Import a CSV: the page lists the bad rows by line; the good ones are saved."""
     glossaries.get_glossary(db, actor, glossary_id)
@@ -158,8 +182,14 @@ def import_file(
 
 @router.post("/admin/glossaries/{glossary_id}/entries", dependencies=Csrf)
 def add_entry(
-    request: Request, actor: Admin, db: DB, glossary_id: int, term: Short = "",
-    language: Short = "", translation: Short = "", note: Short = "",
+    request: Request,
+    actor: Admin,
+    db: DB,
+    glossary_id: int,
+    term: Short = "",
+    language: Short = "",
+    translation: Short = "",
+    note: Short = "",
 ) -> Response:
     """Add one entry to the glossary."""
     try:
@@ -167,8 +197,9 @@ def add_entry(
     except UserError as exc:
         status, message = failed(db, exc)
         entry = {"term": term, "language": language, "translation": translation, "note": note}
-        return _glossary_page(request, db, actor, glossary_id, status, entry=entry,
-                              entry_error=message)
+        return _glossary_page(
+            request, db, actor, glossary_id, status, entry=entry, entry_error=message
+        )
     return done(request, f"/admin/glossaries/{glossary_id}", gettext("The entry was added."))
 
 
@@ -176,13 +207,22 @@ def _entry_page(
     request: Request, db: Session, actor: User, entry_id: int, status: int = 200, **context: Any
 ) -> Response:
     entry = glossaries.get_entry(db, actor, entry_id)
-    context.setdefault("form", {
-        "term": entry.term, "language": entry.language, "translation": entry.translation,
-        "note": entry.note,
-    })
+    context.setdefault(
+        "form",
+        {
+            "term": entry.term,
+            "language": entry.language,
+            "translation": entry.translation,
+            "note": entry.note,
+        },
+    )
     return page(
-        request, "tools/glossary_entry.html", status, entry=entry,
-        glossary=glossaries.get_glossary(db, actor, entry.glossary_id), languages=_languages(),
+        request,
+        "tools/glossary_entry.html",
+        status,
+        entry=entry,
+        glossary=glossaries.get_glossary(db, actor, entry.glossary_id),
+        languages=_languages(),
         **context,
     )
 
@@ -195,8 +235,14 @@ def entry_view(request: Request, actor: Admin, db: DB, entry_id: int) -> Respons
 
 @router.post("/admin/glossaries/entries/{entry_id}", dependencies=Csrf)
 def entry_save(
-    request: Request, actor: Admin, db: DB, entry_id: int, term: Short = "",
-    language: Short = "", translation: Short = "", note: Short = "",
+    request: Request,
+    actor: Admin,
+    db: DB,
+    entry_id: int,
+    term: Short = "",
+    language: Short = "",
+    translation: Short = "",
+    note: Short = "",
 ) -> Response:
     """Save the changes to one entry."""
     try:
