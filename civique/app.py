@@ -53,9 +53,12 @@ from civique.orgs.routes import router as orgs_router
 from civique.settings import Settings
 from civique.tools.admin_routes import router as tools_admin_router
 from civique.tools.api_routes import router as tools_api_router
+from civique.tools.letters.library_routes import router as letter_library_router
+from civique.tools.plain_language.jargon_routes import router as jargon_router
 from civique.tools.registry import default_registry
 from civique.tools.routes import router as tools_router
 from civique.tools.service import ToolRunner
+from civique.tools.translation.glossary_routes import router as glossary_router
 from civique.web.deps import (
     CharterRequired,
     LoginRequired,
@@ -142,6 +145,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tools_api_router,
         lab_challenges_router,
         lab_experiments_router,
+        glossary_router,
+        letter_library_router,
+        jargon_router,
         api_router,
     )
     for router in (*routers, *oidc_routers(app, settings)):

@@ -105,6 +105,37 @@ MESSAGES: dict[str, str] = {
         "The first line of the glossary must be “term,language,translation” (and optionally "
         "“note”), or one column per language code starting with “fr” (fr,en,de,…)."),
     "glossary_too_many_rows": N_("The glossary has more than %(limit)s rows: split it."),
+    "glossary_no_file": N_("Choose a CSV file to import."),
+    "glossary_import_mode": N_(
+        "Choose whether the file replaces the glossary or is merged into it."),
+    "glossary_language": N_("Choose a target language from the list."),
+    "glossary_term_required": N_("Give the French term and its translation."),
+    "glossary_entry_too_long": N_("A term, translation or note has at most %(limit)s characters."),
+    "glossary_entry_exists": N_(
+        "“%(term)s” already has a translation into this language in the glossary: edit it."),
+    "glossary_text_too_long": N_("The description has at most %(limit)s characters."),
+    "letter_kind_invalid": N_("Choose the kind of letter from the list."),
+    "letter_title_required": N_("Give the template a title (at most %(limit)s characters)."),
+    "letter_body_required": N_("Write the body of the template."),
+    "letter_body_too_long": N_("The body of the template has at most %(limit)s characters."),
+    "letter_variable_name": N_(
+        "Variable “%(name)s”: a name uses lower-case letters, digits and _ and starts with a "
+        "letter (at most 40 characters)."),
+    "letter_variable_label": N_("Variable “%(name)s” needs a label (at most 200 characters)."),
+    "letter_variable_type": N_("Variable “%(name)s”: unknown type."),
+    "letter_variable_twice": N_("The variable “%(name)s” is defined twice."),
+    "letter_too_many_variables": N_("A template has at most %(limit)s variables."),
+    "letter_unknown_variable": N_(
+        "The body uses {{ %(name)s }}, which is not a variable of the template: define it or "
+        "remove it."),
+    "letter_builtin_readonly": N_(
+        "Built-in templates cannot be edited; create your own template from it instead."),
+    "letterhead_invalid": N_(
+        "Check the letterhead: the address has at most 6 lines of 200 characters, the "
+        "telephone 40 characters, the e-mail must be valid and the website start with https://."),
+    "jargon_term_required": N_("Give the word to avoid (at most %(limit)s characters)."),
+    "jargon_suggestion_too_long": N_("The suggestion has at most %(limit)s characters."),
+    "jargon_unknown_term": N_("This word is not on the list."),
     "doc_empty": N_("The file is empty."),
     "doc_too_big": N_("The file is too big: %(size)s bytes, the limit is %(limit)s bytes."),
     "doc_too_many_pages": N_("The document has %(pages)s pages, the limit is %(limit)s."),

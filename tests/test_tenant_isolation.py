@@ -36,6 +36,8 @@ from civique.lab import experiments as lab_experiments
 from civique.lab import learning
 from civique.orgs.models import Team, TeamMember, Unit
 from civique.orgs.service import create_organisation
+from civique.tools.letters import library
+from civique.tools.translation import glossaries
 from tests.helpers import Tenant, csrf_of, login, make_tenant
 from tests.lab.helpers import form as lab_form
 from tests.lab.helpers import lab_objects, open_challenge
@@ -79,6 +81,9 @@ PARAM_KINDS = {
     "measurement_id": "measurement",
     "page_id": "page",
     "question_id": "question",
+    "glossary_id": "glossary",
+    "entry_id": "glossary_entry",
+    "template_id": "letter_template",
 }
 NOT_IDS = {"model_id"}
 PERSONAL = {"conversation", "message", "token", "collection", "share", "document"}
@@ -181,6 +186,30 @@ ROUTES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/outputs/{output_id}/proofreading"): {
         "name": "Léa Martin", "role": "relectrice formée", "checked_on": "2026-12-01"
     },
+    # The drafting tools' data: glossaries (every member reads), letter templates, entries.
+    ("GET", "/glossaries/{glossary_id}"): {},
+    ("GET", "/glossaries/{glossary_id}/export.csv"): {},
+    ("GET", "/admin/glossaries/{glossary_id}"): {},
+    ("POST", "/admin/glossaries/{glossary_id}"): {"name": "Renommé par un intrus"},
+    ("POST", "/admin/glossaries/{glossary_id}/delete"): {},
+    ("POST", "/admin/glossaries/{glossary_id}/import"): {
+        "file": Upload("g.csv", b"term,language,translation\nintrusion,en,intrusion\n"),
+        "mode": "replace",
+    },
+    ("POST", "/admin/glossaries/{glossary_id}/entries"): {
+        "term": "intrusion", "language": "en", "translation": "intrusion"
+    },
+    ("GET", "/admin/glossaries/entries/{entry_id}"): {},
+    ("POST", "/admin/glossaries/entries/{entry_id}"): {
+        "term": "mairie", "language": "en", "translation": "intruded"
+    },
+    ("POST", "/admin/glossaries/entries/{entry_id}/delete"): {},
+    ("GET", "/admin/letter-templates/{template_id}"): {},
+    ("GET", "/admin/letter-templates/{template_id}/edit"): {},
+    ("POST", "/admin/letter-templates/{template_id}"): {
+        "kind": "reply", "title": "Modèle de l'intrus", "body": "Objet : intrusion"
+    },
+    ("POST", "/admin/letter-templates/{template_id}/enabled"): {"enabled": "0"},
 }
 
 # The Lab: who may call each route. LEAD: the innovation lead (an agent of the same
@@ -256,6 +285,13 @@ ORG_ROUTES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/admin/policy/charter"): {"text": "Charte de l'intrus"},
     ("POST", "/charter/accept"): {"version": "2"},  # the version published just before
     ("POST", "/admin/tools"): {"validation-plain_language": "always"},
+    ("POST", "/admin/glossaries"): {"name": "Glossaire de l'intrus"},
+    ("POST", "/admin/letter-templates"): {
+        "kind": "reply", "title": "Modèle de l'intrus", "body": "Objet : intrusion"
+    },
+    ("POST", "/admin/jargon"): {"term": "intrusion", "suggestion": "entrée"},
+    ("POST", "/admin/jargon/remove"): {"term": "nonobstant"},
+    ("POST", "/admin/jargon/restore"): {"keep_own": "0"},
 }
 
 # Routes whose form is sent as a JSON body (API routes with a pydantic body).
@@ -275,6 +311,7 @@ ROLE_OF_PATH = {
     "/api/v1/outputs": "author",
     "/validation": "validator",
     "/api/v1/outputs/{output_id}/validate": "validator",
+    "/glossaries": "agent",
 }
 NOT_A_READER = "a:innovation_lead"
 
@@ -428,7 +465,19 @@ class World:
             "org": tenant.org.id,
             "output": output,
             "charter": self._charter(tenant, marker),
+            **self._tools_data(tenant, marker),
         }
+
+    def _tools_data(self, tenant: Tenant, marker: str) -> dict[str, int]:
+        """A glossary with one entry, and a letter template of the organisation."""
+        admin = tenant.users["org_admin"]
+        glossary = glossaries.create_glossary(self.db, admin, f"Glossaire {marker}")
+        entry = glossaries.add_entry(self.db, admin, glossary.id, f"terme {marker}", "en", "term")
+        template = library.create_template(
+            self.db, admin, "reply", f"Modèle {marker}", "", [], "Objet : essai"
+        )
+        return {"glossary": glossary.id, "glossary_entry": entry.id,
+                "letter_template": int(template.id)}
 
     def _charter(self, tenant: Tenant, marker: str) -> int:
         """A new charter version, accepted by every user of the tenant (so that the gate lets
@@ -506,6 +555,8 @@ class World:
             return output_id
         if kind == "charter":
             return self._charter(self.a, f"frais {n}")
+        if kind in ("glossary", "glossary_entry", "letter_template"):
+            return self._tools_data(self.a, f"frais {n}")[kind]
         if kind == "document":
             owner = self.a.users["agent"]
             collection = documents.create_collection(self.db, owner, f"Docs {n}", "personal")
@@ -648,7 +699,7 @@ def _attacks(world: World, spec: RouteSpec) -> Iterator[tuple[str, dict[str, int
         yield NOT_A_READER, victim, "refused"
     elif spec.personal:
         yield "a:org_admin", victim, "refused"  # not the owner, even as an administrator
-    elif not any(kind == "org" for _, kind in spec.slots):
+    elif _role(spec) != "agent" and not any(kind == "org" for _, kind in spec.slots):
         yield "a:agent", victim, "refused"  # same organisation, role without the right
 
 

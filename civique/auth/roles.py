@@ -40,6 +40,11 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "tools.manage": frozenset(_ADMINS),
     "lab.lead": frozenset({Role.INNOVATION_LEAD, *_ADMINS}),
     "lab.join": frozenset(ALL_ROLES),
+    # The organisation's data the drafting tools use: every member reads, admins edit.
+    "tools.read_glossaries": frozenset(ALL_ROLES),
+    "tools.manage_glossaries": frozenset(_ADMINS),
+    "tools.manage_letter_templates": frozenset(_ADMINS),
+    "tools.manage_jargon": frozenset(_ADMINS),
 }
 
 

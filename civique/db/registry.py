@@ -11,14 +11,20 @@ from civique.lab import models as lab_models
 from civique.llm import models as llm_models
 from civique.orgs import models as org_models
 from civique.tools import models as tool_models
+from civique.tools.letters import library_models
+from civique.tools.plain_language import jargon_models
+from civique.tools.translation import glossary_models
 
 __all__ = [
     "Base",
     "auth_models",
     "chat_models",
     "document_models",
+    "glossary_models",
     "governance_models",
+    "jargon_models",
     "lab_models",
+    "library_models",
     "llm_models",
     "org_models",
     "policy_models",

@@ -46,6 +46,9 @@ ACTIONS: dict[str, str] = {
     "rights.exported": N_("Own data exported"),
     "rights.conversations_deleted": N_("Own conversations deleted"),
     "rights.erasure": N_("Data subject erased"),
+    "tools.glossary_changed": N_("Glossary changed"),
+    "tools.letter_template_changed": N_("Letter template changed"),
+    "tools.jargon_changed": N_("Jargon list changed"),
 }
 
 

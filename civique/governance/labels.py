@@ -86,6 +86,10 @@ FIELDS: dict[str, str] = {
     "rows": N_("entries"),
     "ok": N_("intact"),
     "models": N_("models"),
+    "address": N_("postal address"),
+    "phone": N_("telephone"),
+    "email": N_("e-mail"),
+    "website": N_("website"),
 }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from civique.db.base import Base, Timestamped
@@ -20,6 +20,11 @@ class Organisation(Timestamped, Base):
     colour: Mapped[str] = mapped_column(String(7), default="#1d4f91")
     logo_mime: Mapped[str | None] = mapped_column(String(40), default=None)
     logo: Mapped[bytes | None] = mapped_column(default=None)
+    # The letterhead of letters and exports: postal address (one line per line), contact.
+    address: Mapped[str] = mapped_column(Text, default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    email: Mapped[str] = mapped_column(String(200), default="")
+    website: Mapped[str] = mapped_column(String(200), default="")
 
 
 class Unit(Timestamped, Base):

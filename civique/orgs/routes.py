@@ -459,7 +459,9 @@ def branding_page(request: Request, actor: BrandingAdmin, db: DB) -> Response:
     """Name, colour and logo of the organisation."""
     org = db.get(Organisation, actor.org_id)
     assert org is not None
-    return page(request, "admin/branding.html", form={"name": org.name, "colour": org.colour})
+    form = {"name": org.name, "colour": org.colour, "address": org.address, "phone": org.phone,
+            "email": org.email, "website": org.website}
+    return page(request, "admin/branding.html", form=form)
 
 
 @router.post("/admin/branding", dependencies=Csrf)
@@ -471,14 +473,19 @@ def save_branding(
     name: ShortText = "",
     colour: ShortText = "",
     logo: Annotated[UploadFile | None, File()] = None,
+    address: ShortText = "",
+    phone: ShortText = "",
+    email: ShortText = "",
+    website: ShortText = "",
 ) -> Response:
     """Save the branding; the logo is read up to one byte past the limit and checked by content."""
     limit = settings.max_logo_bytes
     data = logo.file.read(limit + 1) if logo is not None else b""
+    contact = {"address": address, "phone": phone, "email": email, "website": website}
     try:
-        service.update_branding(db, actor, name, colour, data or None, limit)
+        service.update_branding(db, actor, name, colour, data or None, limit, contact)
     except UserError as exc:
         status, message = failed(db, exc)
-        form = {"name": name, "colour": colour}
+        form = {"name": name, "colour": colour, **contact}
         return page(request, "admin/branding.html", status, form=form, error=message)
     return done(request, "/admin/branding", gettext("The branding was saved."))

@@ -314,9 +314,11 @@ def _rule(row: OrgModel) -> dict[str, object]:
 
 
 def update_branding(
-    session: Session, actor: User, name: str, colour: str, logo: bytes | None, max_logo: int
+    session: Session, actor: User, name: str, colour: str, logo: bytes | None, max_logo: int,
+    contact: dict[str, str] | None = None,
 ) -> Organisation:
-    """Change the organisation's display name, colour and logo (checked by content)."""
+    """Change the organisation's display name, colour, logo (checked by content) and, with
+    `contact`, the letterhead's address, phone, email and website."""
     _require(actor, "org.manage_branding")
     org = session.get(Organisation, actor.org_id)
     assert org is not None
@@ -325,18 +327,44 @@ def update_branding(
     if not _COLOUR.match(colour):
         raise UserError("colour_invalid")
     mime = logo_mime(logo, max_logo) if logo else None
+    letterhead = _letterhead(contact) if contact is not None else _letterhead_of(org)
     changed = audit.changes(
-        {"name": org.name, "colour": org.colour}, {"name": name, "colour": colour.lower()}
+        {"name": org.name, "colour": org.colour, **_letterhead_of(org)},
+        {"name": name, "colour": colour.lower(), **letterhead},
     )
     if logo and mime:
         changed["logo"] = [org.logo_mime, mime]
     org.name, org.colour = name, colour.lower()
+    org.address, org.phone = letterhead["address"], letterhead["phone"]
+    org.email, org.website = letterhead["email"], letterhead["website"]
     if logo and mime:
         org.logo_mime, org.logo = mime, logo
     if changed:
         audit.record(session, org.id, actor, "org.branding", changes=changed)
     session.commit()
     return org
+
+
+_WEBSITE = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _letterhead_of(org: Organisation) -> dict[str, str]:
+    return {"address": org.address or "", "phone": org.phone or "", "email": org.email or "",
+            "website": org.website or ""}
+
+
+def _letterhead(contact: dict[str, str]) -> dict[str, str]:
+    """The letterhead fields, checked: at most 6 address lines, a valid e-mail and website."""
+    lines = [" ".join(line.split()) for line in contact.get("address", "").splitlines()]
+    lines = [line for line in lines if line]
+    phone, email, website = (" ".join(contact.get(k, "").split()) for k in
+                             ("phone", "email", "website"))
+    if (len(lines) > 6 or any(len(line) > 200 for line in lines) or len(phone) > 40
+            or (email and (len(email) > 200 or not _EMAIL.match(email)))
+            or (website and (len(website) > 200 or not _WEBSITE.match(website)))):
+        raise UserError("letterhead_invalid")
+    return {"address": "\n".join(lines), "phone": phone, "email": email, "website": website}
 
 
 def logo_mime(data: bytes, limit: int) -> str:
