@@ -68,7 +68,7 @@ async def run_tool(
     runner: service.ToolRunner = request.app.state.tool_runner
     with request.app.state.sessions() as db:
         try:
-            plan = runner.prepare(db, actor, tool_id, body)
+            plan = await runner.prepare(db, actor, tool_id, body)
         except service.InvalidInputs as exc:
             error = api_error_body(exc)
             error["error"]["fields"] = exc.errors

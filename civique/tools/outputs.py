@@ -29,7 +29,7 @@ from civique.llm.models import OutputRecord
 from civique.textcheck import clean_text
 from civique.tools.models import Proofreading, ToolRun
 from civique.tools.registry import Finding, Tool, ToolRegistry, UnknownTool, default_registry
-from civique.tools.service import run_of
+from civique.tools.service import run_of, tool_context
 
 NAME_MAX_CHARS = 200
 
@@ -79,7 +79,10 @@ def output_tool(
         return None
     inputs = inputs_of(tool, run)
     text = current_text(record)
-    findings = tool.check(text, inputs) if tool.check is not None and inputs is not None else []
+    context = tool_context(session, record.org_id)
+    findings = (
+        tool.check(text, inputs, context) if tool.check is not None and inputs is not None else []
+    )
     later = session.scalars(
         select(ToolRun.output_id).where(
             ToolRun.org_id == record.org_id,

@@ -11,15 +11,20 @@ from __future__ import annotations
 import functools
 import importlib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
+from civique.auth.models import User
 from civique.llm.types import ChatMessage
+
+if TYPE_CHECKING:
+    from civique.llm.gateway import Gateway
 
 Severity = Literal["info", "warning", "error"]
 FORMATS = ("docx", "odt", "pdf")
@@ -76,14 +81,31 @@ def delimited(label: str, text: str) -> str:
 
 @dataclass(frozen=True)
 class ToolContext:
-    """What a tool's `build_messages` may read besides its inputs."""
+    """What a tool's hooks may read besides its inputs: the organisation, the acting user and a
+    database session (checks and `gather` load the organisation's data with them), and what
+    `gather` found: `sources` (passages given to the model, kept with the output record) and
+    `extra` (anything else the tool prepared, e.g. a letterhead or a glossary)."""
 
     org_name: str
     language: str = "fr"
+    org_id: int = 0
+    session: Session | None = field(default=None, compare=False, repr=False)
+    actor: User | None = field(default=None, compare=False, repr=False)
+    sources: tuple[dict[str, Any], ...] = ()
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    def db(self) -> Session:
+        """The session of this context (hooks that read the database need one)."""
+        if self.session is None:
+            raise RuntimeError("this tool context has no database session")
+        return self.session
 
 
 BuildMessages = Callable[[BaseModel, "ToolContext", "Tool"], list[ChatMessage]]
-Check = Callable[[str, BaseModel], list[Finding]]
+Check = Callable[[str, BaseModel, "ToolContext"], list[Finding]]
+# Before the prompt is built: look things up (documents to ground on, the letterhead, a
+# glossary) and return the context enriched with them. Async: it may search through the gateway.
+Gather = Callable[[BaseModel, "ToolContext", "Gateway"], Awaitable["ToolContext"]]
 
 
 @dataclass(frozen=True)
@@ -101,6 +123,7 @@ class Tool:
     validation_default: bool = False
     formats: tuple[str, ...] = FORMATS
     check: Check | None = None
+    gather: Gather | None = None
     split_field: str | None = None
     # The prompt a run is recorded under (its name and version), chosen from the inputs.
     template_of: Callable[[BaseModel], str] | None = None

@@ -89,7 +89,7 @@ async def run_tool(request: Request, actor: ToolUser, tool_id: str) -> Response:
         tool = service.usable_tool(db, actor, _registry(request), tool_id)
         values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
         try:
-            plan = _runner(request).prepare(
+            plan = await _runner(request).prepare(
                 db, actor, tool_id, forms.parse_form(tool.input_model, values)
             )
         except UserError as exc:
@@ -109,7 +109,7 @@ async def run_tool(request: Request, actor: ToolUser, tool_id: str) -> Response:
 async def regenerate(request: Request, actor: ToolUser, output_id: int) -> Response:
     """Run the output's tool again with the same inputs: a new output, linked to this one."""
     with request.app.state.sessions() as db:
-        plan, previous = _runner(request).prepare_again(db, actor, output_id)
+        plan, previous = await _runner(request).prepare_again(db, actor, output_id)
     return await _start(
         request, actor, plan, previous, lambda msg: done(request, f"/outputs/{output_id}", msg)
     )

@@ -113,6 +113,7 @@ class Plan:
     model: ModelInfo
     template: PromptTemplate
     parts: list[Part]
+    context: ToolContext
 
 
 def _prompt_tokens(messages: list[ChatMessage]) -> int:
@@ -136,7 +137,7 @@ def plan_run(tool: Tool, inputs: BaseModel, model: ModelInfo, context: ToolConte
     template = tool.main_template(inputs)
     whole = _part(tool, inputs, context, model)
     if whole is not None:
-        return Plan(tool, inputs, model, template, [whole])
+        return Plan(tool, inputs, model, template, [whole], context)
     if tool.split_field is None:
         raise UserError("tool_too_long", limit=_words_limit(tool, inputs, context, model))
     chunks = _chunks(tool, inputs, context, model)
@@ -145,7 +146,7 @@ def plan_run(tool: Tool, inputs: BaseModel, model: ModelInfo, context: ToolConte
         part = _part(tool, _with_text(tool, inputs, chunk), context, model)
         assert part is not None  # _chunks only groups what fits
         parts.append(part)
-    return Plan(tool, inputs, model, template, parts)
+    return Plan(tool, inputs, model, template, parts, context)
 
 
 def _with_text(tool: Tool, inputs: BaseModel, text: str) -> BaseModel:
@@ -249,15 +250,21 @@ class ToolRunner:
         self.sessions, self.gateway = sessions, gateway
         self.settings, self.registry = settings, registry
 
-    def prepare(self, session: Session, actor: User, tool_id: str, raw: Mapping[str, Any]) -> Plan:
-        """Check the tool, the inputs and their length; nothing is called or stored yet."""
+    async def prepare(
+        self, session: Session, actor: User, tool_id: str, raw: Mapping[str, Any]
+    ) -> Plan:
+        """Check the tool and the inputs, gather what the tool looks up, check the length;
+        no model writes and nothing is stored yet."""
         tool = usable_tool(session, actor, self.registry, tool_id)
         inputs = parse_inputs(tool, raw)
-        org = session.get(Organisation, actor.org_id)
-        context = ToolContext(org_name=org.name if org else "")
+        context = tool_context(session, actor.org_id, actor)
+        if tool.gather is not None:
+            context = await tool.gather(inputs, context, self.gateway)
         return plan_run(tool, inputs, chat_model(self.gateway, session, actor), context)
 
-    def prepare_again(self, session: Session, actor: User, output_id: int) -> tuple[Plan, int]:
+    async def prepare_again(
+        self, session: Session, actor: User, output_id: int
+    ) -> tuple[Plan, int]:
         """The plan regenerating one's own tool output with the same inputs."""
         from civique.governance.validation import own
 
@@ -265,7 +272,7 @@ class ToolRunner:
         run = run_of(session, record)
         if run is None:
             raise UserError("tool_not_a_tool_output", 409)
-        return self.prepare(session, actor, run.tool, run.inputs), record.id
+        return await self.prepare(session, actor, run.tool, run.inputs), record.id
 
     async def run(
         self, actor: User, plan: Plan, previous_id: int | None = None, channel: str = "web"
@@ -279,6 +286,7 @@ class ToolRunner:
             channel=channel,
             prompt_template=plan.template.full_name,
             prompt_template_version=plan.template.version,
+            sources=plan.context.sources,
         )
         privacy = Privacy(scope=f"tool:{uuid.uuid4().hex}")  # one set of placeholders per run
         progress = _Progress()
@@ -374,6 +382,14 @@ class ToolRunner:
         async for event in self.run(actor, plan, previous_id, channel):
             last = event
         return last
+
+
+def tool_context(session: Session, org_id: int, actor: User | None = None) -> ToolContext:
+    """The context tools' hooks get for this organisation (and acting user)."""
+    org = session.get(Organisation, org_id)
+    return ToolContext(
+        org_name=org.name if org else "", org_id=org_id, session=session, actor=actor
+    )
 
 
 def run_of(session: Session, record: OutputRecord) -> ToolRun | None:

@@ -3,6 +3,7 @@ per-organisation settings and the validation rule."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 
@@ -31,9 +32,13 @@ def _runner(app: FastAPI) -> service.ToolRunner:
     return app.state.tool_runner
 
 
+def _prepare(app: FastAPI, db: Session, tenant: Tenant, raw: dict[str, object]) -> service.Plan:
+    return asyncio.run(_runner(app).prepare(db, tenant.users["agent"], "plain_language", raw))
+
+
 async def _run(app: FastAPI, db: Session, tenant: Tenant, raw: dict[str, object]) -> list:
     agent = tenant.users["agent"]
-    plan = _runner(app).prepare(db, agent, "plain_language", raw)
+    plan = await _runner(app).prepare(db, agent, "plain_language", raw)
     return [event async for event in _runner(app).run(agent, plan)]
 
 
@@ -120,7 +125,7 @@ def test_a_sentence_too_long_for_the_model_is_refused_not_cut(
     _small_context(app, monkeypatch, 1500)
     text = "Premier paragraphe court.\n\n" + "mot " * 900
     with pytest.raises(UserError) as caught:
-        _runner(app).prepare(db, tenant.users["agent"], "plain_language", {"text": text})
+        _prepare(app, db, tenant, {"text": text})
     assert caught.value.code == "tool_paragraph_too_long"
     assert caught.value.params["paragraph"] == 2 and caught.value.params["limit"] > 50
 
@@ -131,13 +136,13 @@ def test_too_many_parts_are_refused(
     _small_context(app, monkeypatch, 1500)
     text = "\n\n".join(f"Paragraphe {n}. {PARAGRAPH}" for n in range(45))
     with pytest.raises(UserError) as caught:
-        _runner(app).prepare(db, tenant.users["agent"], "plain_language", {"text": text})
+        _prepare(app, db, tenant, {"text": text})
     assert caught.value.code == "tool_too_many_parts"
 
 
 def test_bad_inputs_name_each_field(app: FastAPI, db: Session, tenant: Tenant) -> None:
     with pytest.raises(service.InvalidInputs) as caught:
-        _runner(app).prepare(db, tenant.users["agent"], "plain_language", {"level": "haiku"})
+        _prepare(app, db, tenant, {"level": "haiku"})
     assert set(caught.value.errors) == {"text", "level"}
     assert caught.value.status == 422
 

@@ -10,6 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from civique.errors import N_
 from civique.llm.types import ChatMessage
 from civique.tools.plain_language import checks
+from civique.tools.plain_language.jargon import DEFAULT_JARGON
+from civique.tools.plain_language.jargon_store import jargon_for
 from civique.tools.registry import Finding, Tool, ToolContext, delimited
 
 TEXT_MAX_CHARS = 60_000
@@ -59,10 +61,12 @@ def build_messages(inputs: BaseModel, context: ToolContext, tool: Tool) -> list[
     return [ChatMessage("system", system), ChatMessage("user", user)]
 
 
-def check(text: str, inputs: BaseModel) -> list[Finding]:
-    """FALC rules and the readability score of the rewritten text (see `checks`)."""
+def check(text: str, inputs: BaseModel, context: ToolContext) -> list[Finding]:
+    """FALC rules (with the organisation's jargon list) and the readability score of the
+    rewritten text (see `checks`)."""
     level = inputs.level if isinstance(inputs, PlainLanguageInput) else "plain"
-    return checks.findings(text, level)
+    jargon = jargon_for(context.db(), context.org_id) if context.session else DEFAULT_JARGON
+    return checks.findings(text, level, jargon)
 
 
 TOOL = Tool(
