@@ -7,6 +7,7 @@ from civique.documents import models as document_models
 from civique.governance import models as governance_models
 from civique.governance import policy_models
 from civique.governance import vault as vault_models
+from civique.lab import feedback_models as lab_feedback_models
 from civique.llm import models as llm_models
 from civique.orgs import models as org_models
 
@@ -16,6 +17,7 @@ __all__ = [
     "chat_models",
     "document_models",
     "governance_models",
+    "lab_feedback_models",
     "llm_models",
     "org_models",
     "policy_models",

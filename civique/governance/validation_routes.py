@@ -20,6 +20,7 @@ from civique.governance.schemas import (
     ValidateRequest,
 )
 from civique.i18n import gettext
+from civique.lab import feedback as lab_feedback
 from civique.orgs.pages import done, failed, page
 from civique.settings import Settings
 from civique.web.deps import DB, AppSettings, check_csrf, require, require_api
@@ -54,6 +55,7 @@ def _output_page(
         typed=current.text if text is None else text,
         formats=list(exports.FORMATS),
         labels=labels,
+        feedback={output_id: lab_feedback.mine(db, actor, output_id)},
     )
 
 

@@ -14,6 +14,8 @@ class ModelCall(Timestamped, Base):
     """Usage of one model call: who, which model, tokens, latency, energy estimate."""
 
     __tablename__ = "model_calls"
+    # The Lab's dashboards read one organisation's calls over a period.
+    __table_args__ = (Index("ix_model_calls_org_created", "org_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     org_id: Mapped[int] = mapped_column(

@@ -10,6 +10,7 @@ from fastapi.templating import Jinja2Templates
 from civique import __version__
 from civique.auth.roles import ALL_ROLES, ROLE_LABELS, can
 from civique.i18n import LANGUAGES, format_datetime, format_number, get_locale, gettext, ngettext
+from civique.lab.feedback import MAX_MINUTES, PROBLEM_LABELS, USAGES, form_values
 from civique.web.markdown import render_markdown
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -31,6 +32,11 @@ def make_templates() -> Jinja2Templates:
         ROLES=ALL_ROLES,
         civique_version=__version__,
         role_label=lambda role: gettext(ROLE_LABELS.get(role) or str(role)),
+        # The feedback widget is included by the chat and output pages (lab/feedback_widget.html).
+        feedback_problems=PROBLEM_LABELS,
+        feedback_usages=USAGES,
+        feedback_max_minutes=MAX_MINUTES,
+        feedback_values=form_values,
     )
     env.filters.update(markdown=render_markdown, datetime=format_datetime, number=format_number)
     return templates
