@@ -100,10 +100,10 @@ MESSAGES: dict[str, str] = {
         "that takes longer, give the time of the part the output covers."
     ),
     "lab_feedback_satisfaction": N_("Satisfaction is a mark from 1 to 5."),
-    "lab_feedback_problem": N_("Unknown problem: %(code)s."),
+    "lab_feedback_problem": N_("Unknown problem: %(problem)s."),
     "lab_feedback_usage": N_("What you did with the output: used as is, edited or discarded."),
     "lab_irritant_number": N_(
-        "%(field)s: a whole number from %(low)s to %(high)s."
+        "%(label)s: a whole number from %(low)s to %(high)s."
     ),
     "lab_irritant_rate": N_(
         "Error rate: a percentage from 0 to 100 (for instance 12.5)."

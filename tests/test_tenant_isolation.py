@@ -31,6 +31,7 @@ from civique.db.registry import Base
 from civique.documents import service as documents
 from civique.documents.models import CollectionShare, Document, DocumentSection, DocumentVersion
 from civique.governance import charter, validation
+from civique.lab import irritants
 from civique.orgs.models import Team, TeamMember, Unit
 from civique.orgs.service import create_organisation
 from tests.governance.outputs import make_output
@@ -68,6 +69,7 @@ PARAM_KINDS = {
     "number": "version",
     "output_id": "output",
     "charter_id": "charter",
+    "irritant_id": "irritant",
 }
 NOT_IDS = {"model_id"}
 PERSONAL = {"conversation", "message", "token", "collection", "share", "document"}
@@ -164,6 +166,29 @@ ROUTES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/validation/{output_id}/decide"): {"decision": "approve", "comment": "Conforme"},
     ("POST", "/api/v1/outputs/{output_id}/validate"): {"decision": "approve", "comment": "OK"},
     ("GET", "/admin/policy/charter/{charter_id}"): {},
+    # The Lab: feedback by whoever may read the output; irritants and dashboards (leads).
+    ("GET", "/outputs/{output_id}/feedback"): {},
+    ("POST", "/outputs/{output_id}/feedback"): {"helped": "yes"},
+    ("GET", "/api/v1/outputs/{output_id}/feedback"): {},
+    ("POST", "/api/v1/outputs/{output_id}/feedback"): {"helped": True, "minutes_saved": 5},
+    ("GET", "/lab/irritants"): {"unit_id": Obj("unit")},
+    ("POST", "/lab/irritants"): {
+        "title": "Irritant intrus",
+        "minutes_per_task": "10",
+        "tasks_per_month": "10",
+        "people_affected": "2",
+        "unit_id": Obj("unit"),
+    },
+    ("GET", "/lab/irritants/{irritant_id}"): {},
+    ("POST", "/lab/irritants/{irritant_id}"): {
+        "title": "Modifié par un intrus",
+        "minutes_per_task": "1",
+        "tasks_per_month": "1",
+        "people_affected": "1",
+    },
+    ("POST", "/lab/irritants/{irritant_id}/status"): {"status": "dropped"},
+    ("GET", "/lab/dashboards"): {"unit_id": Obj("unit")},
+    ("GET", "/lab/dashboards/export"): {"unit_id": Obj("unit"), "figure": "usage"},
 }
 
 # Routes without object ids that change the caller's own organisation, with a valid form: done
@@ -182,7 +207,10 @@ ORG_ROUTES: dict[tuple[str, str], dict[str, Any]] = {
 }
 
 # Routes whose form is sent as a JSON body (API routes with a pydantic body).
-JSON_ROUTES = {("POST", "/api/v1/outputs/{output_id}/validate")}
+JSON_ROUTES = {
+    ("POST", "/api/v1/outputs/{output_id}/validate"),
+    ("POST", "/api/v1/outputs/{output_id}/feedback"),
+}
 # Routes that act on an output awaiting validation: their positive control submits it first.
 PENDING_ROUTES = {"/validation/{output_id}/decide", "/api/v1/outputs/{output_id}/validate"}
 
@@ -198,6 +226,7 @@ ROLE_OF_PATH = {
     "/api/v1/outputs": "author",
     "/validation": "validator",
     "/api/v1/outputs/{output_id}/validate": "validator",
+    "/lab": "innovation_lead",
 }
 NOT_A_READER = "a:innovation_lead"
 
@@ -346,7 +375,15 @@ class World:
                 self.db, self.app.state.settings, tenant, f"Courrier {marker}", sources=()
             ),
             "charter": self._charter(tenant, marker),
+            "irritant": self._irritant(tenant, unit.id, marker),
         }
+
+    def _irritant(self, tenant: Tenant, unit_id: int, marker: str) -> int:
+        """An irritant of the unit (its agents and the organisation's leads see it)."""
+        lead = tenant.users["innovation_lead"]
+        form = {"title": f"Irritant {marker}", "minutes_per_task": "10",
+                "tasks_per_month": "20", "people_affected": "3"}
+        return irritants.create(self.db, lead, form, unit_id=unit_id).id
 
     def _charter(self, tenant: Tenant, marker: str) -> int:
         """A new charter version, accepted by every user of the tenant (so that the gate lets
@@ -417,6 +454,8 @@ class World:
             return output_id
         if kind == "charter":
             return self._charter(self.a, f"frais {n}")
+        if kind == "irritant":
+            return self._irritant(self.a, self.objects["a"]["unit"], f"frais {n}")
         if kind == "document":
             owner = self.a.users["agent"]
             collection = documents.create_collection(self.db, owner, f"Docs {n}", "personal")
@@ -574,7 +613,8 @@ def test_no_route_lets_an_outsider_reach_or_change_an_object(world: World) -> No
     failures = []
     # Log everyone in first: a login is written to the audit log, the attacks must write nothing.
     for who in ("anonymous", "a:agent", "a:org_admin", "a:platform_admin", "a:dpo", "b:org_admin",
-                "b:dpo", "b:agent", "b:validator", "a:validator", NOT_A_READER):
+                "b:dpo", "b:agent", "b:validator", "a:validator", NOT_A_READER,
+                "b:innovation_lead"):
         world.client(who)
     before = world.snapshot()
     for spec in specs:

@@ -92,6 +92,7 @@ def conversation_page(request: Request, user: ChatUser, db: DB, conversation_id:
         conversations=service.list_conversations(db, user),
         feedback=lab_feedback.mine_for(db, user, [m.output_id for m in messages if m.output_id]),
         next_url=f"/chat/{conv.id}",
+        notice=request.session.pop("flash", None),  # e.g. feedback saved without JavaScript
         error_messages={
             code: gettext(MESSAGES[code])
             for code in ("unavailable", "timeout", "busy", "upstream", "empty")

@@ -103,7 +103,7 @@ def _problems(value: object) -> list[str]:
     codes = [str(item).strip() for item in items if str(item).strip()]
     unknown = [c for c in codes if c not in PROBLEMS]
     if unknown:
-        raise FeedbackError("lab_feedback_problem", "problems", code=unknown[0][:40])
+        raise FeedbackError("lab_feedback_problem", "problems", problem=unknown[0][:40])
     return [code for code in PROBLEMS if code in codes]  # one each, in a stable order
 
 

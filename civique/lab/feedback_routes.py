@@ -99,7 +99,8 @@ def give_feedback(
             widget_html(request, output_id, row, next, saved=True, open=bool(detail))
         )
     request.session["flash"] = gettext("Thank you: your feedback is saved.")
-    return RedirectResponse(safe_next(next, output_id), 303)
+    target = safe_next(next, output_id)
+    return RedirectResponse(target if "#" in target else f"{target}#fb{output_id}", 303)
 
 
 def _refused(

@@ -83,7 +83,7 @@ def _whole(name: str, value: object) -> int:
     label, low, high = NUMBERS[name]
     text = str(value if value is not None else "").strip().replace("\u202f", "").replace(" ", "")
     if not text.lstrip("-").isdigit() or not low <= int(text) <= high:
-        raise IrritantError("lab_irritant_number", name, field=gettext(label), low=low, high=high)
+        raise IrritantError("lab_irritant_number", name, label=gettext(label), low=low, high=high)
     return int(text)
 
 
