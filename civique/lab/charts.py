@@ -64,11 +64,11 @@ def line_chart(chart_id: str, title: str, data: Sequence[tuple[str, float | None
     points = [(label, float(v)) for label, v in data if v is not None]
     if not points:
         return Markup("")
-    height, left, bottom = 220, 40, 40
+    height, left, bottom, room_top = 220, 40, 40, 24  # room above for the top value's label
     top = max(v for _, v in points) or 1.0
-    step = (WIDTH - left - 20) / max(1, len(points) - 1)
+    step = (WIDTH - left - 40) / max(1, len(points) - 1)
     xy = [
-        (left + i * step, PAD + (height - bottom - PAD) * (1 - value / top))
+        (left + i * step, room_top + (height - bottom - room_top) * (1 - value / top))
         for i, (_, value) in enumerate(points)
     ]
     parts = [_open(chart_id, title, height, points)]
