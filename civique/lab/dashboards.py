@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Date, Select, case, distinct, func, select
+from sqlalchemy import Date, Select, case, func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -26,6 +26,7 @@ from civique.lab.feedback_models import LabFeedback
 from civique.llm.models import ModelCall, OutputRecord
 from civique.orgs.models import Unit
 
+AnySelect = Select[*tuple[Any, ...]]  # a select of any columns
 DEFAULT_WEEKS = 12  # without a period, the last twelve weeks: fast at scale, and recent
 
 
@@ -220,40 +221,64 @@ def _output_conditions(actor: User, f: Filters) -> list[ColumnElement[bool]]:
     return conditions
 
 
+def _by_person(inner: AnySelect, keys: int) -> AnySelect:
+    """Roll up an inner query grouped by (keys..., user_id, then aggregates): one row per key
+    with the number of people, then for each aggregate its sum and how many people have it
+    above zero. Two GROUP BY levels instead of COUNT(DISTINCT): both databases hash them, which
+    is much faster on millions of rows. Rows of deleted users (no user id) are no one."""
+    sub = inner.subquery()
+    columns = list(sub.columns)
+    key_cols, person, rest = columns[:keys], columns[keys], columns[keys + 1 :]
+    outer: list[Any] = [func.count(person)]
+    for column in rest:
+        outer += [func.sum(column), func.count(case((column > 0, person)))]
+    stmt = select(*key_cols, *outer)
+    return stmt.group_by(*key_cols).order_by(*key_cols) if key_cols else stmt
+
+
+def _unit_names(session: Session, actor: User) -> dict[int | None, str | None]:
+    rows = session.execute(select(Unit.id, Unit.name).where(Unit.org_id == actor.org_id))
+    return {None: None, **{unit_id: name for unit_id, name in rows}}
+
+
 def adoption(session: Session, actor: User, f: Filters, minimum: int) -> list[WeekRow]:
     """Active people per ISO week, all units together."""
     week = week_start(OutputRecord.created_at)
-    stmt = (
-        select(week, func.count(distinct(OutputRecord.user_id)))
+    inner = (
+        select(week, OutputRecord.user_id)
         .where(*_output_conditions(actor, f))
-        .group_by(week)
-        .order_by(week)
+        .group_by(week, OutputRecord.user_id)
     )
-    return [WeekRow(w, None, _shown(n, n, minimum)) for w, n in session.execute(stmt)]
+    rows = session.execute(_by_person(inner, 1))
+    return [WeekRow(w, None, _shown(n, n, minimum)) for w, n in rows if n]
 
 
 def adoption_by_unit(session: Session, actor: User, f: Filters, minimum: int) -> list[WeekRow]:
     """Active people per ISO week and unit (the unit the output was made in)."""
     week = week_start(OutputRecord.created_at)
-    stmt = (
-        select(week, Unit.name, func.count(distinct(OutputRecord.user_id)))
-        .outerjoin(Unit, Unit.id == OutputRecord.unit_id)
+    inner = (
+        select(week, OutputRecord.unit_id, OutputRecord.user_id)
         .where(*_output_conditions(actor, f))
-        .group_by(week, Unit.name)
-        .order_by(week, Unit.name)
+        .group_by(week, OutputRecord.unit_id, OutputRecord.user_id)
     )
-    return [WeekRow(w, unit, _shown(n, n, minimum)) for w, unit, n in session.execute(stmt)]
+    names = _unit_names(session, actor)
+    rows = [
+        WeekRow(w, names.get(unit_id), _shown(n, n, minimum))
+        for w, unit_id, n in session.execute(_by_person(inner, 2))
+        if n
+    ]
+    return sorted(rows, key=lambda r: (r.week, r.unit or ""))
 
 
 def _calls(session: Session, actor: User, f: Filters) -> dict[tuple[str, str], tuple[Any, ...]]:
-    """Per (tool, model): calls, people, tokens in and out, energy. Model calls have no unit:
+    """Per (tool, model): people, calls, tokens in and out, energy. Model calls have no unit:
     the unit filter uses the caller's current unit."""
-    stmt = (
+    inner = (
         select(
             ModelCall.tool,
             ModelCall.model_id,
+            ModelCall.user_id,
             func.count(),
-            func.count(distinct(ModelCall.user_id)),
             func.sum(ModelCall.tokens_in),
             func.sum(ModelCall.tokens_out),
             func.sum(ModelCall.energy_wh),
@@ -263,53 +288,53 @@ def _calls(session: Session, actor: User, f: Filters) -> dict[tuple[str, str], t
             ModelCall.created_at >= f.since(),
             ModelCall.created_at < f.until(),
         )
-        .group_by(ModelCall.tool, ModelCall.model_id)
+        .group_by(ModelCall.tool, ModelCall.model_id, ModelCall.user_id)
     )
     if f.unit_id is not None:
-        stmt = stmt.join(User, User.id == ModelCall.user_id).where(User.unit_id == f.unit_id)
+        inner = inner.join(User, User.id == ModelCall.user_id).where(User.unit_id == f.unit_id)
     if f.tool:
-        stmt = stmt.where(ModelCall.tool == f.tool)
+        inner = inner.where(ModelCall.tool == f.tool)
     if f.model:
-        stmt = stmt.where(ModelCall.model_id == f.model)
+        inner = inner.where(ModelCall.model_id == f.model)
     if f.users is not None:
-        stmt = stmt.where(ModelCall.user_id.in_(f.users))
-    return {(row[0], row[1]): tuple(row[2:]) for row in session.execute(stmt)}
+        inner = inner.where(ModelCall.user_id.in_(f.users))
+    found = {}
+    for tool, model, people, calls, _, t_in, _, t_out, _, wh, _ in session.execute(
+        _by_person(inner, 2)
+    ):
+        found[(tool, model)] = (people, calls, t_in, t_out, wh)
+    return found
 
 
 def usage(session: Session, actor: User, f: Filters, minimum: int) -> list[UsageRow]:
     """Calls, outputs and cost per tool and model, most outputs first."""
-    stmt = (
-        select(
-            OutputRecord.tool,
-            OutputRecord.model_id,
-            func.count(),
-            func.count(distinct(OutputRecord.user_id)),
-        )
+    inner = (
+        select(OutputRecord.tool, OutputRecord.model_id, OutputRecord.user_id, func.count())
         .where(*_output_conditions(actor, f))
-        .group_by(OutputRecord.tool, OutputRecord.model_id)
+        .group_by(OutputRecord.tool, OutputRecord.model_id, OutputRecord.user_id)
     )
-    outputs = {(t, m): (n, u) for t, m, n, u in session.execute(stmt)}
+    outputs = {(t, m): (people, n) for t, m, people, n, _ in session.execute(_by_person(inner, 2))}
     calls = _calls(session, actor, f)
     rows = []
     for key in sorted(set(outputs) | set(calls)):
-        n_out, out_users = outputs.get(key, (0, 0))
-        n_calls, call_users, t_in, t_out, wh = calls.get(key, (0, 0, 0, 0, 0.0))
+        out_people, n_out = outputs.get(key, (0, 0))
+        people, n_calls, t_in, t_out, wh = calls.get(key, (0, 0, 0, 0, 0.0))
         rows.append(
             UsageRow(
                 tool=key[0],
                 model=key[1],
-                calls=_shown(n_calls, call_users, minimum),
-                outputs=_shown(n_out, out_users, minimum),
-                tokens_in=_shown(int(t_in or 0), call_users, minimum),
-                tokens_out=_shown(int(t_out or 0), call_users, minimum),
-                energy_wh=_shown(round(float(wh or 0.0), 3), call_users, minimum),
+                calls=_shown(int(n_calls or 0), people, minimum),
+                outputs=_shown(int(n_out or 0), out_people, minimum),
+                tokens_in=_shown(int(t_in or 0), people, minimum),
+                tokens_out=_shown(int(t_out or 0), people, minimum),
+                energy_wh=_shown(round(float(wh or 0.0), 3), people, minimum),
             )
         )
     rows.sort(key=lambda r: (-(r.outputs or 0), -(r.calls or 0), r.tool, r.model))
     return rows
 
 
-def _feedback_base(actor: User, f: Filters, *columns: Any) -> Select[Any]:
+def _feedback_base(actor: User, f: Filters, *columns: Any) -> AnySelect:
     return (
         select(*columns)
         .select_from(LabFeedback)
@@ -318,79 +343,85 @@ def _feedback_base(actor: User, f: Filters, *columns: Any) -> Select[Any]:
     )
 
 
-def _people_with(column: Any) -> Any:
-    """Distinct raters who filled `column`."""
-    return func.count(distinct(case((column.is_not(None), LabFeedback.user_id))))
+@dataclass(frozen=True)
+class _Stat:
+    """How many ratings gave a number, from how many people, and their sum."""
+
+    ratings: int
+    people: int
+    total: float
+
+    def mean(self, digits: int) -> float | None:
+        return round(self.total / self.ratings, digits) if self.ratings else None
 
 
-def time_saved(session: Session, actor: User, f: Filters, minimum: int) -> list[TimeRow]:
-    """Minutes saved per tool, then all tools together (the last row)."""
-    columns = (
-        func.count(LabFeedback.minutes_saved),
-        _people_with(LabFeedback.minutes_saved),
-        func.sum(LabFeedback.minutes_saved),
-        func.avg(LabFeedback.minutes_saved),
-        func.count(LabFeedback.minutes_without_ai),
-        _people_with(LabFeedback.minutes_without_ai),
-        func.avg(LabFeedback.minutes_without_ai),
-    )
-    per_tool = _feedback_base(actor, f, OutputRecord.tool, *columns).group_by(OutputRecord.tool)
-    rows = [(tool, *rest) for tool, *rest in session.execute(per_tool.order_by(OutputRecord.tool))]
-    total = session.execute(_feedback_base(actor, f, *columns)).one()
+@dataclass(frozen=True)
+class FeedbackStats:
+    """Minutes saved, minutes without AI and satisfaction of one tool (None: all tools)."""
+
+    tool: str | None
+    minutes: _Stat
+    without: _Stat
+    satisfaction: _Stat
+
+
+def feedback_stats(session: Session, actor: User, f: Filters) -> list[FeedbackStats]:
+    """Per tool, then all tools together (the last row): the numbers time saved and
+    satisfaction are made of (two queries)."""
+    numbers = (LabFeedback.minutes_saved, LabFeedback.minutes_without_ai, LabFeedback.satisfaction)
+    aggregates = [agg for col in numbers for agg in (func.count(col), func.sum(col))]
+    per_tool = _feedback_base(actor, f, OutputRecord.tool, LabFeedback.user_id, *aggregates)
+    per_tool = per_tool.group_by(OutputRecord.tool, LabFeedback.user_id)
+    total = _feedback_base(actor, f, LabFeedback.user_id, *aggregates).group_by(LabFeedback.user_id)
+    rows = [tuple(r) for r in session.execute(_by_person(per_tool, 1))]
+    rows += [(None, *r) for r in session.execute(_by_person(total, 0)) if r[0]]
     out = []
-    for tool, n, users, total_min, mean, n_wo, users_wo, mean_wo in [*rows, (None, *total)]:
-        if not n and not n_wo:
-            continue
-        out.append(
-            TimeRow(
-                tool=tool,
-                ratings=_shown(n, users, minimum),
-                total_minutes=_shown(int(total_min or 0), users, minimum),
-                mean_minutes=_shown(
-                    round(float(mean), 1) if mean is not None else None, users, minimum
-                ),
-                mean_without_ai=_shown(
-                    round(float(mean_wo), 1) if mean_wo is not None else None, users_wo, minimum
-                ),
-                ratings_without_ai=_shown(n_wo, users_wo, minimum),
-            )
-        )
+    for tool, _people, *cells in rows:
+        stats = [
+            _Stat(int(cells[i] or 0), int(cells[i + 1] or 0), float(cells[i + 2] or 0))
+            for i in (0, 4, 8)  # (count sum, count people, total sum, total people) each
+        ]
+        out.append(FeedbackStats(tool, *stats))
     return out
 
 
-def satisfaction(session: Session, actor: User, f: Filters, minimum: int) -> list[SatisfactionRow]:
+def time_saved(stats: list[FeedbackStats], minimum: int) -> list[TimeRow]:
+    """Minutes saved per tool, then all tools together (the last row)."""
+    return [
+        TimeRow(
+            tool=s.tool,
+            ratings=_shown(s.minutes.ratings, s.minutes.people, minimum),
+            total_minutes=_shown(int(s.minutes.total), s.minutes.people, minimum),
+            mean_minutes=_shown(s.minutes.mean(1), s.minutes.people, minimum),
+            mean_without_ai=_shown(s.without.mean(1), s.without.people, minimum),
+            ratings_without_ai=_shown(s.without.ratings, s.without.people, minimum),
+        )
+        for s in stats
+        if s.minutes.ratings or s.without.ratings
+    ]
+
+
+def satisfaction(stats: list[FeedbackStats], minimum: int) -> list[SatisfactionRow]:
     """Mean satisfaction per tool, then all tools together (the last row)."""
-    columns = (
-        func.count(LabFeedback.satisfaction),
-        _people_with(LabFeedback.satisfaction),
-        func.avg(LabFeedback.satisfaction),
-    )
-    per_tool = _feedback_base(actor, f, OutputRecord.tool, *columns).group_by(OutputRecord.tool)
-    rows = [tuple(r) for r in session.execute(per_tool.order_by(OutputRecord.tool))]
-    rows.append((None, *session.execute(_feedback_base(actor, f, *columns)).one()))
     return [
         SatisfactionRow(
-            tool, _shown(n, users, minimum), _shown(round(float(mean), 2), users, minimum)
+            s.tool,
+            _shown(s.satisfaction.ratings, s.satisfaction.people, minimum),
+            _shown(s.satisfaction.mean(2), s.satisfaction.people, minimum),
         )
-        for tool, n, users, mean in rows
-        if n
+        for s in stats
+        if s.satisfaction.ratings
     ]
 
 
 def distribution(session: Session, actor: User, f: Filters, minimum: int) -> list[MarkRow]:
     """How many ratings gave each mark from 1 to 5 (each mark its own group of people)."""
-    stmt = (
-        _feedback_base(
-            actor,
-            f,
-            LabFeedback.satisfaction,
-            func.count(),
-            func.count(distinct(LabFeedback.user_id)),
-        )
+    inner = (
+        _feedback_base(actor, f, LabFeedback.satisfaction, LabFeedback.user_id, func.count())
         .where(LabFeedback.satisfaction.is_not(None))
-        .group_by(LabFeedback.satisfaction)
+        .group_by(LabFeedback.satisfaction, LabFeedback.user_id)
     )
-    found = {mark: (n, users) for mark, n, users in session.execute(stmt)}
+    found = {mark: (int(n), people) for mark, people, n, _ in session.execute(_by_person(inner, 1))}
     if not found:
         return []
     return [
@@ -405,36 +436,31 @@ def errors(session: Session, actor: User, f: Filters, minimum: int) -> list[Erro
         func.sum(case((LabFeedback.problem_flags.op("&")(bit) != 0, 1), else_=0))
         for bit in PROBLEMS.values()
     ]
-    stmt = (
-        _feedback_base(
-            actor,
-            f,
-            OutputRecord.tool,
-            OutputRecord.model_id,
-            func.count(),
-            func.count(distinct(LabFeedback.user_id)),
-            *counts,
-        )
-        .group_by(OutputRecord.tool, OutputRecord.model_id)
-        .order_by(OutputRecord.tool, OutputRecord.model_id)
-    )
+    keys = (OutputRecord.tool, OutputRecord.model_id)
+    inner = _feedback_base(actor, f, *keys, LabFeedback.user_id, func.count(), *counts)
+    inner = inner.group_by(*keys, LabFeedback.user_id)
     out = []
-    for tool, model, n, users, *found in session.execute(stmt):
-        shares = {code: round(int(c or 0) / n, 4) for code, c in zip(PROBLEMS, found, strict=True)}
-        out.append(ErrorRow(tool, model, _shown(n, users, minimum), _shown(shares, users, minimum)))
+    for tool, model, people, *cells in session.execute(_by_person(inner, 2)):
+        n = int(cells[0] or 0)
+        found = [int(c or 0) for c in cells[2::2]]  # each problem's sum (its people skipped)
+        shares = {code: round(c / n, 4) for code, c in zip(PROBLEMS, found, strict=True)}
+        out.append(
+            ErrorRow(tool, model, _shown(n, people, minimum), _shown(shares, people, minimum))
+        )
     return out
 
 
 def dashboard(session: Session, actor: User, f: Filters, minimum: int) -> Dashboard:
     """Every figure for these filters (the actor's organisation only)."""
+    stats = feedback_stats(session, actor, f)
     return Dashboard(
         filters=f,
         minimum=minimum,
         adoption=adoption(session, actor, f, minimum),
         adoption_by_unit=adoption_by_unit(session, actor, f, minimum),
         usage=usage(session, actor, f, minimum),
-        time_saved=time_saved(session, actor, f, minimum),
-        satisfaction=satisfaction(session, actor, f, minimum),
+        time_saved=time_saved(stats, minimum),
+        satisfaction=satisfaction(stats, minimum),
         distribution=distribution(session, actor, f, minimum),
         errors=errors(session, actor, f, minimum),
     )
