@@ -1,4 +1,4 @@
-"""the Lab's field data: feedback on outputs, irritants; calls read by period for dashboards
+"""the Lab's field data: feedback on outputs, irritants; indexes for the dashboards
 
 Revision ID: 0010
 Revises: 0008
@@ -14,6 +14,18 @@ revision: str = "0010"
 down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+# Every column the dashboards group output records by: a period is read from the index alone.
+LAB_COLUMNS = ["org_id", "created_at", "unit_id", "tool", "model_id", "user_id", "id"]
+CALL_COLUMNS = [
+    "org_id",
+    "created_at",
+    "tool",
+    "model_id",
+    "user_id",
+    "tokens_in",
+    "tokens_out",
+    "energy_wh",
+]
 
 
 def _fk(table: str, column: str, target: str, ondelete: str) -> sa.ForeignKeyConstraint:
@@ -73,13 +85,17 @@ def upgrade() -> None:
     )
     op.create_index("ix_lab_irritants_org_unit", "lab_irritants", ["org_id", "unit_id"])
     with op.batch_alter_table("model_calls", schema=None) as batch_op:
-        batch_op.create_index("ix_model_calls_org_created", ["org_id", "created_at"], unique=False)
+        batch_op.create_index("ix_model_calls_lab", CALL_COLUMNS, unique=False)
+    with op.batch_alter_table("output_records", schema=None) as batch_op:
+        batch_op.create_index("ix_output_records_lab", LAB_COLUMNS, unique=False)
 
 
 def downgrade() -> None:
     """Revert this revision."""
+    with op.batch_alter_table("output_records", schema=None) as batch_op:
+        batch_op.drop_index("ix_output_records_lab")
     with op.batch_alter_table("model_calls", schema=None) as batch_op:
-        batch_op.drop_index("ix_model_calls_org_created")
+        batch_op.drop_index("ix_model_calls_lab")
     op.drop_index("ix_lab_irritants_org_unit", table_name="lab_irritants")
     op.drop_table("lab_irritants")
     op.drop_index(op.f("ix_lab_feedback_user_id"), table_name="lab_feedback")
