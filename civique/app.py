@@ -42,7 +42,10 @@ from civique.i18n import gettext, load_catalogs
 from civique.jobs.queue import start_in_process
 from civique.jobs.tasks import register_all
 from civique.lab.challenges_routes import router as lab_challenges_router
+from civique.lab.dashboard_routes import router as lab_dashboards_router
 from civique.lab.experiments_routes import router as lab_experiments_router
+from civique.lab.feedback_routes import router as lab_feedback_router
+from civique.lab.irritant_routes import router as lab_irritants_router
 from civique.llm.gateway import Gateway
 from civique.llm.registry import build_registry
 from civique.ops.logs import configure_logging
@@ -148,6 +151,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         glossary_router,
         letter_library_router,
         jargon_router,
+        lab_feedback_router,
+        lab_irritants_router,
+        lab_dashboards_router,
         api_router,
     )
     for router in (*routers, *oidc_routers(app, settings)):

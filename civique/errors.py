@@ -86,6 +86,36 @@ MESSAGES: dict[str, str] = {
         "completions through the API are off: use the Civique pages."
     ),
     "export_bad_format": N_("An output can be exported as DOCX, ODT or PDF only."),
+    # The Lab: feedback, irritants, dashboards (civique/lab/).
+    "lab_feedback_helped_required": N_(
+        "Say first whether the output helped you (thumbs up or down)."
+    ),
+    "lab_feedback_bad_helped": N_("Whether it helped is yes or no."),
+    "lab_feedback_minutes_saved": N_(
+        "Minutes saved: a whole number from 0 to %(limit)s. One output saves at most a working "
+        "day (8 hours); for a longer task, rate each use."
+    ),
+    "lab_feedback_minutes_without_ai": N_(
+        "Minutes without AI: a whole number from 0 to %(limit)s (a working day). For a task "
+        "that takes longer, give the time of the part the output covers."
+    ),
+    "lab_feedback_satisfaction": N_("Satisfaction is a mark from 1 to 5."),
+    "lab_feedback_problem": N_("Unknown problem: %(problem)s."),
+    "lab_feedback_usage": N_("What you did with the output: used as is, edited or discarded."),
+    "lab_irritant_number": N_(
+        "%(label)s: a whole number from %(low)s to %(high)s."
+    ),
+    "lab_irritant_rate": N_(
+        "Error rate: a percentage from 0 to 100 (for instance 12.5)."
+    ),
+    "lab_irritant_no_unit": N_(
+        "You belong to no unit, so you cannot record an irritant: ask your administrator."
+    ),
+    "lab_irritant_unit": N_("Choose the unit that suffers this irritant."),
+    "lab_irritant_status": N_("Unknown status."),
+    "lab_dashboard_date": N_("Dates are written YYYY-MM-DD."),
+    "lab_dashboard_period": N_("The start of the period comes after its end."),
+    "lab_dashboard_figure": N_("Unknown figure."),
     "masking_too_many": N_("At most %(limit)s corrections of the masking per message."),
     "masking_too_long": N_("A text to mask or keep has at most %(limit)s characters."),
     "privacy_unavailable": N_(

@@ -327,6 +327,15 @@ class Settings(BaseSettings):
         "refuses chat completions through the API. Empty: nothing needs validation.",
     )
 
+    # The Lab
+    lab_min_group_size: int = Field(
+        default=5,
+        ge=2,
+        le=1000,
+        description="Smallest number of distinct people behind a dashboard figure: any cell "
+        "computed from fewer is hidden, so that the Lab measures uses, not individuals.",
+    )
+
     # Data-subject rights
     rights_export_max_file_bytes: int = Field(
         default=1024 * 1024 * 1024,

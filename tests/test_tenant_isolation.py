@@ -33,7 +33,7 @@ from civique.documents.models import CollectionShare, Document, DocumentSection,
 from civique.governance import charter, validation
 from civique.lab import challenges as lab_challenges
 from civique.lab import experiments as lab_experiments
-from civique.lab import learning
+from civique.lab import irritants, learning
 from civique.orgs.models import Team, TeamMember, Unit
 from civique.orgs.service import create_organisation
 from civique.tools.letters import library
@@ -84,6 +84,7 @@ PARAM_KINDS = {
     "glossary_id": "glossary",
     "entry_id": "glossary_entry",
     "template_id": "letter_template",
+    "irritant_id": "irritant",
 }
 NOT_IDS = {"model_id"}
 PERSONAL = {"conversation", "message", "token", "collection", "share", "document"}
@@ -210,6 +211,29 @@ ROUTES: dict[tuple[str, str], dict[str, Any]] = {
         "kind": "reply", "title": "Modèle de l'intrus", "body": "Objet : intrusion"
     },
     ("POST", "/admin/letter-templates/{template_id}/enabled"): {"enabled": "0"},
+    # The Lab: feedback by whoever may read the output; irritants and dashboards (leads).
+    ("GET", "/outputs/{output_id}/feedback"): {},
+    ("POST", "/outputs/{output_id}/feedback"): {"helped": "yes"},
+    ("GET", "/api/v1/outputs/{output_id}/feedback"): {},
+    ("POST", "/api/v1/outputs/{output_id}/feedback"): {"helped": True, "minutes_saved": 5},
+    ("GET", "/lab/irritants"): {"unit_id": Obj("unit")},
+    ("POST", "/lab/irritants"): {
+        "title": "Irritant intrus",
+        "minutes_per_task": "10",
+        "tasks_per_month": "10",
+        "people_affected": "2",
+        "unit_id": Obj("unit"),
+    },
+    ("GET", "/lab/irritants/{irritant_id}"): {},
+    ("POST", "/lab/irritants/{irritant_id}"): {
+        "title": "Modifié par un intrus",
+        "minutes_per_task": "1",
+        "tasks_per_month": "1",
+        "people_affected": "1",
+    },
+    ("POST", "/lab/irritants/{irritant_id}/status"): {"status": "dropped"},
+    ("GET", "/lab/dashboards"): {"unit_id": Obj("unit")},
+    ("GET", "/lab/dashboards/export"): {"unit_id": Obj("unit"), "figure": "usage"},
 }
 
 # The Lab: who may call each route. LEAD: the innovation lead (an agent of the same
@@ -295,7 +319,10 @@ ORG_ROUTES: dict[tuple[str, str], dict[str, Any]] = {
 }
 
 # Routes whose form is sent as a JSON body (API routes with a pydantic body).
-JSON_ROUTES = {("POST", "/api/v1/outputs/{output_id}/validate")}
+JSON_ROUTES = {
+    ("POST", "/api/v1/outputs/{output_id}/validate"),
+    ("POST", "/api/v1/outputs/{output_id}/feedback"),
+}
 # Routes that act on an output awaiting validation: their positive control submits it first.
 PENDING_ROUTES = {"/validation/{output_id}/decide", "/api/v1/outputs/{output_id}/validate"}
 
@@ -312,6 +339,8 @@ ROLE_OF_PATH = {
     "/validation": "validator",
     "/api/v1/outputs/{output_id}/validate": "validator",
     "/glossaries": "agent",
+    "/lab/irritants": "innovation_lead",
+    "/lab/dashboards": "innovation_lead",
 }
 NOT_A_READER = "a:innovation_lead"
 
@@ -465,6 +494,7 @@ class World:
             "org": tenant.org.id,
             "output": output,
             "charter": self._charter(tenant, marker),
+            "irritant": self._irritant(tenant, unit.id, marker),
             **self._tools_data(tenant, marker),
         }
 
@@ -478,6 +508,13 @@ class World:
         )
         return {"glossary": glossary.id, "glossary_entry": entry.id,
                 "letter_template": int(template.id)}
+
+    def _irritant(self, tenant: Tenant, unit_id: int, marker: str) -> int:
+        """An irritant of the unit (its agents and the organisation's leads see it)."""
+        lead = tenant.users["innovation_lead"]
+        form = {"title": f"Irritant {marker}", "minutes_per_task": "10",
+                "tasks_per_month": "20", "people_affected": "3"}
+        return irritants.create(self.db, lead, form, unit_id=unit_id).id
 
     def _charter(self, tenant: Tenant, marker: str) -> int:
         """A new charter version, accepted by every user of the tenant (so that the gate lets
@@ -557,6 +594,8 @@ class World:
             return self._charter(self.a, f"frais {n}")
         if kind in ("glossary", "glossary_entry", "letter_template"):
             return self._tools_data(self.a, f"frais {n}")[kind]
+        if kind == "irritant":
+            return self._irritant(self.a, self.objects["a"]["unit"], f"frais {n}")
         if kind == "document":
             owner = self.a.users["agent"]
             collection = documents.create_collection(self.db, owner, f"Docs {n}", "personal")

@@ -15,10 +15,19 @@ from civique.documents.service import list_collections
 from civique.errors import MESSAGES, UserError
 from civique.governance.masking_view import masking_from
 from civique.i18n import gettext
+from civique.lab import feedback as lab_feedback
 from civique.llm.gateway import Gateway, cleared_for_personal_data
 from civique.llm.types import ModelInfo
 from civique.orgs.models import Organisation
-from civique.web.deps import DB, AppSettings, check_csrf, error_message, render, require
+from civique.web.deps import (
+    DB,
+    AppSettings,
+    check_csrf,
+    csrf_token,
+    error_message,
+    render,
+    require,
+)
 from civique.web.markdown import render_markdown
 
 router = APIRouter()
@@ -81,6 +90,9 @@ def conversation_page(request: Request, user: ChatUser, db: DB, conversation_id:
         models=_models(request, db, user),
         cleared={m.id for m in _models(request, db, user) if cleared_for_personal_data(m)},
         conversations=service.list_conversations(db, user),
+        feedback=lab_feedback.mine_for(db, user, [m.output_id for m in messages if m.output_id]),
+        next_url=f"/chat/{conv.id}",
+        notice=request.session.pop("flash", None),  # e.g. feedback saved without JavaScript
         error_messages={
             code: gettext(MESSAGES[code])
             for code in ("unavailable", "timeout", "busy", "upstream", "empty")
@@ -172,9 +184,9 @@ def citations_html(
 
 
 def _output_link(request: Request, output_id: int) -> str:
-    """The link under a reply to its output page."""
+    """The link under a reply to its output page, and the feedback widget."""
     template = request.app.state.templates.env.get_template("chat/_output_link.html")
-    return str(template.render(output_id=output_id))
+    return str(template.render(output_id=output_id, csrf_token=csrf_token(request)))
 
 
 def _sse(request: Request, message_id: int, event: service.StreamEvent) -> str:

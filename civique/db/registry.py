@@ -7,6 +7,7 @@ from civique.documents import models as document_models
 from civique.governance import models as governance_models
 from civique.governance import policy_models
 from civique.governance import vault as vault_models
+from civique.lab import feedback_models as lab_feedback_models
 from civique.lab import models as lab_models
 from civique.llm import models as llm_models
 from civique.orgs import models as org_models
@@ -23,6 +24,7 @@ __all__ = [
     "glossary_models",
     "governance_models",
     "jargon_models",
+    "lab_feedback_models",
     "lab_models",
     "library_models",
     "llm_models",

@@ -23,6 +23,7 @@ from civique.governance import audit
 from civique.governance.models import AuditEntry
 from civique.governance.policy import refuse_if_held
 from civique.governance.vault import Vault
+from civique.lab import feedback as lab_feedback
 from civique.llm.models import OutputRecord
 from civique.orgs.models import Unit
 
@@ -33,6 +34,8 @@ conversations.json  vos conversations et leurs messages / your conversations and
 outputs.json        le registre de vos productions assistées par l'IA, tel que le modèle les a
                     vues (données personnelles remplacées par des marqueurs quand le modèle
                     n'était pas habilité) / the register of your AI-assisted outputs
+feedback.json       vos avis sur les productions (temps gagné, satisfaction, problèmes) /
+                    your feedback on outputs (time saved, satisfaction, problems)
 documents.json      les documents que vous avez déposés / the documents you uploaded
 files/              leurs fichiers d'origine / their original files
 api_tokens.json     vos jetons d'API (sans leur valeur secrète) / your API tokens (no secrets)
@@ -197,6 +200,7 @@ def export_user_data(
         _write(archive, "conversations.json", conversations)
         outputs = _outputs(session, user)
         _write(archive, "outputs.json", outputs)
+        _write(archive, "feedback.json", lab_feedback.of_user(session, user))
         documents, included, left_out = _files(session, user, store, archive, max_file_bytes)
         _write(archive, "documents.json", documents)
         _write(archive, "api_tokens.json", _tokens(session, user))

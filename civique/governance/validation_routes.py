@@ -20,6 +20,7 @@ from civique.governance.schemas import (
     ValidateRequest,
 )
 from civique.i18n import gettext
+from civique.lab import feedback as lab_feedback
 from civique.orgs.pages import done, failed, page
 from civique.settings import Settings
 from civique.web.deps import DB, AppSettings, check_csrf, require, require_api
@@ -60,6 +61,7 @@ def _output_page(
         labels=labels,
         tool=output_tool(db, current.record, request.app.state.tools),
         proofreading=proofreading or {},
+        feedback={output_id: lab_feedback.mine(db, actor, output_id)},
     )
 
 

@@ -18,6 +18,7 @@ from civique.i18n import (
     gettext,
     ngettext,
 )
+from civique.lab.feedback import MAX_MINUTES, PROBLEM_LABELS, USAGES, form_values
 from civique.web.markdown import render_markdown
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -39,6 +40,11 @@ def make_templates() -> Jinja2Templates:
         ROLES=ALL_ROLES,
         civique_version=__version__,
         role_label=lambda role: gettext(ROLE_LABELS.get(role) or str(role)),
+        # The feedback widget is included by the chat and output pages (lab/feedback_widget.html).
+        feedback_problems=PROBLEM_LABELS,
+        feedback_usages=USAGES,
+        feedback_max_minutes=MAX_MINUTES,
+        feedback_values=form_values,
     )
     env.filters.update(
         markdown=render_markdown, datetime=format_datetime, date=format_date, number=format_number

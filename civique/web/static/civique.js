@@ -17,6 +17,17 @@ document.querySelectorAll("[data-history-back]").forEach((button) => {
   button.addEventListener("click", () => window.history.back());
 });
 
+// The feedback widget, swapped by htmx after a click: keep the keyboard focus in it, on its
+// status line (the button that had the focus was replaced).
+document.addEventListener("htmx:afterSwap", (event) => {
+  const target = event.detail && event.detail.target;
+  if (!target || !target.id || !target.id.startsWith("fb")) return;
+  const swapped = document.getElementById(target.id);
+  const focus = swapped && (swapped.querySelector("[role=alert]") ||
+                            swapped.querySelector(".feedback-status"));
+  if (focus) focus.focus();
+});
+
 (function chat() {
   const root = document.getElementById("chat");
   if (!root) return;
@@ -178,7 +189,11 @@ document.querySelectorAll("[data-history-back]").forEach((button) => {
       // What was masked before the model saw the conversation (server-rendered, no values).
       if (data.privacy_html) item.insertAdjacentHTML("beforeend", data.privacy_html);
       // The link to the reply's output page (final text, validation, exports).
-      if (data.output_html) item.insertAdjacentHTML("beforeend", data.output_html);
+      if (data.output_html) {
+        item.insertAdjacentHTML("beforeend", data.output_html);
+        // Its feedback widget posts through htmx, which must see the new forms.
+        if (window.htmx) window.htmx.process(item);
+      }
       if (data.status === "stopped") note(item, "muted stopped-note", labels.msgStopped);
       finish(item, replyId, data.status === "stopped" ? "stopped" : "done");
       if (data.status === "stopped") say(labels.msgStopped, { quiet: true });

@@ -1,0 +1,94 @@
+"""Small server-rendered SVG charts (no script): horizontal bars and a line.
+
+Each chart is an `<svg role="img">` with a `<title>` and a `<desc>` giving the values in words;
+the page shows the same data as a table below it. Hidden values (None) are left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from markupsafe import Markup, escape
+
+WIDTH = 640
+BAR_HEIGHT = 22
+LABEL_WIDTH = 200
+PAD = 8
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.1f}" if value != int(value) else f"{int(value)}"
+
+
+def _describe(points: Sequence[tuple[str, float]]) -> str:
+    return "; ".join(f"{label}: {_fmt(value)}" for label, value in points)
+
+
+def _open(chart_id: str, title: str, height: int, points: Sequence[tuple[str, float]]) -> str:
+    return (
+        f'<svg class="chart" id="{escape(chart_id)}" role="img" viewBox="0 0 {WIDTH} {height}" '
+        f'aria-labelledby="{escape(chart_id)}-t {escape(chart_id)}-d" '
+        f'preserveAspectRatio="xMinYMin meet">'
+        f'<title id="{escape(chart_id)}-t">{escape(title)}</title>'
+        f'<desc id="{escape(chart_id)}-d">{escape(_describe(points))}</desc>'
+    )
+
+
+def bar_chart(chart_id: str, title: str, data: Sequence[tuple[str, float | None]]) -> Markup:
+    """Horizontal bars, one per label, scaled to the largest value."""
+    points = [(label, float(v)) for label, v in data if v is not None]
+    if not points:
+        return Markup("")
+    top = max(v for _, v in points) or 1.0
+    height = PAD * 2 + BAR_HEIGHT * len(points)
+    parts = [_open(chart_id, title, height, points)]
+    room = WIDTH - LABEL_WIDTH - 70
+    for i, (label, value) in enumerate(points):
+        y = PAD + i * BAR_HEIGHT
+        width = max(1.0, room * value / top)
+        short = label if len(label) <= 28 else label[:27] + "…"
+        parts.append(
+            f'<text x="{LABEL_WIDTH - 6}" y="{y + 15}" text-anchor="end" class="chart-label">'
+            f"{escape(short)}</text>"
+            f'<rect x="{LABEL_WIDTH}" y="{y + 3}" width="{width:.1f}" height="{BAR_HEIGHT - 6}" '
+            f'class="chart-bar"/>'
+            f'<text x="{LABEL_WIDTH + width + 6:.1f}" y="{y + 15}" class="chart-value">'
+            f"{escape(_fmt(value))}</text>"
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 - every label and value went through escape()
+
+
+def line_chart(chart_id: str, title: str, data: Sequence[tuple[str, float | None]]) -> Markup:
+    """A line through the values in order (e.g. weeks), with a dot and a label on each."""
+    points = [(label, float(v)) for label, v in data if v is not None]
+    if not points:
+        return Markup("")
+    height, left, bottom, room_top = 220, 40, 40, 24  # room above for the top value's label
+    top = max(v for _, v in points) or 1.0
+    step = (WIDTH - left - 40) / max(1, len(points) - 1)
+    xy = [
+        (left + i * step, room_top + (height - bottom - room_top) * (1 - value / top))
+        for i, (_, value) in enumerate(points)
+    ]
+    parts = [_open(chart_id, title, height, points)]
+    parts.append(
+        f'<line x1="{left}" y1="{height - bottom}" x2="{WIDTH - 10}" y2="{height - bottom}" '
+        f'class="chart-axis"/>'
+    )
+    path = " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)
+    parts.append(f'<polyline points="{path}" class="chart-line" fill="none"/>')
+    every = max(1, len(points) // 8)  # at most about eight labels under the axis
+    for i, ((label, value), (x, y)) in enumerate(zip(points, xy, strict=True)):
+        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" class="chart-dot"/>')
+        parts.append(
+            f'<text x="{x:.1f}" y="{y - 8:.1f}" text-anchor="middle" class="chart-value">'
+            f"{escape(_fmt(value))}</text>"
+        )
+        if i % every == 0:
+            parts.append(
+                f'<text x="{x:.1f}" y="{height - bottom + 18}" text-anchor="middle" '
+                f'class="chart-label">{escape(label)}</text>'
+            )
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 - every label and value went through escape()
