@@ -24,7 +24,7 @@ from civique.llm.providers import fake
 from civique.llm.types import ChatMessage
 from civique.tools.deliberation import citations
 from civique.tools.registry import ToolContext
-from tests.helpers import Tenant, login
+from tests.helpers import Tenant
 
 COMPLETE = """Tarifs de la salle polyvalente
 
@@ -243,9 +243,10 @@ def _context(sources: tuple[dict[str, object], ...]) -> ToolContext:
 def test_citation_checks_name_unknown_sources_and_uncited_drafts() -> None:
     one = ({"n": 1, "chunk_id": 9, "document_id": 1, "title": "Règlement"},)
     unknown = citations.check("Vu le règlement [1], vu la loi [3],", _context(one))
+    assert unknown[0].start is not None
     assert [(f.code, f.params["number"]) for f in unknown] == [("delib.citation_unknown", 3)]
-    start = unknown[0].start
-    assert start is not None and "Vu le règlement [1], vu la loi [3],"[start:unknown[0].end] == "[3]"
+    text = "Vu le règlement [1], vu la loi [3],"
+    assert text[unknown[0].start or 0 : unknown[0].end] == "[3]"
     assert [f.code for f in citations.check("Vu le règlement,", _context(one))] == [
         "delib.citation_none"
     ]

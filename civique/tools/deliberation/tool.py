@@ -41,6 +41,10 @@ _WHAT = {
     "ch_arrete": "projet d'arrêté ou de décision",
     "note": "note aux élus",
 }
+_MONTHS = (
+    "janvier", "février", "mars", "avril", "mai", "juin",
+    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+)
 NOTICE = N_("Draft — legal validity not guaranteed: have it checked before it is adopted.")
 
 
@@ -200,7 +204,9 @@ async def gather(inputs: BaseModel, context: ToolContext, gateway: Gateway) -> T
         from civique.tools.service import InvalidInputs  # the runner imports the tools
 
         message = gettext("You cannot read one of these collections, or it does not exist.")
-        raise InvalidInputs({"collections": message}, gettext(N_("Collections to ground on")))
+        raise InvalidInputs(
+            {"collections": message}, gettext(N_("Collections to ground on"))
+        ) from None
     ctx = CallContext(org_id=actor.org_id, user_id=actor.id, role=actor.role, tool=TOOL_ID)
     query = f"{inputs.title}\n{inputs.summary}"[:QUERY_LIMIT]
     passages = await grounded.retrieve(gateway, session, actor, ctx, query, collections)
@@ -214,9 +220,7 @@ async def gather(inputs: BaseModel, context: ToolContext, gateway: Gateway) -> T
 
 def french_date(day: dt.date) -> str:
     """A date written out in French, whatever the reader's language: "1er mars 2027"."""
-    months = (
-        "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"
-    ).split()
+    months = _MONTHS
     first = "1er" if day.day == 1 else str(day.day)
     return f"{first} {months[day.month - 1]} {day.year}"
 
