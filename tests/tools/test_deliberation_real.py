@@ -36,7 +36,7 @@ def settings(database_url: str, tmp_path: Path, embedded_model_file: Path) -> Se
         fake_provider_enabled=False,
         embedded_enabled=True,
         embedded_model_path=embedded_model_file,
-        embedded_max_tokens=700,
+        embedded_max_tokens=450,
         jobs_in_process=False,
         log_json=False,
         log_level="WARNING",
