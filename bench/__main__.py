@@ -16,7 +16,7 @@ READING = ROOT / "bench" / "reading.md"
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--only", choices=["embedded", "web", "documents", "pii"],
+    parser.add_argument("--only", choices=["embedded", "web", "documents", "pii", "tools"],
                         help="run one benchmark only (documents, pii: its section is replaced "
                         "in the existing file)")
     parser.add_argument("--quick", action="store_true",
@@ -76,6 +76,15 @@ def main(argv: list[str] | None = None) -> int:
         print(section + "\n", flush=True)
         if args.only == "pii":
             return _alone(args, section, "Personal data")
+        sections.append(section)
+    if args.only in (None, "tools"):
+        from bench import tools
+
+        print("==> Drafting tools", flush=True)
+        section, _ = tools.run(count=2 if args.quick else 8)
+        print(section + "\n", flush=True)
+        if args.only == "tools":
+            return _alone(args, section, "Drafting tools")
         sections.append(section)
     elapsed = time.perf_counter() - started
     document = _document(info, load_before, os.getloadavg(), elapsed, sections)

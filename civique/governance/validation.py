@@ -339,9 +339,11 @@ def export_doc(session: Session, current: OutputView) -> exports.ExportDoc:
     mention = exports.mention(
         model, created, approved.by if approved else None, approved.at if approved else None
     )
-    from civique.tools.outputs import proofreading_mention  # tools read governance: at call time
+    from civique.tools.outputs import proofreading_mention, tool_notice  # tools read governance
 
     proofread = proofreading_mention(session, record)
+    notice = tool_notice(record)
+    mention = " ".join(m for m in (notice, mention, proofread) if m)
     return exports.ExportDoc(
         output_id=record.id,
         org_name=org.name if org else "",
@@ -351,7 +353,7 @@ def export_doc(session: Session, current: OutputView) -> exports.ExportDoc:
         text=current.text,
         author=current.author or "",
         created_at=created,
-        mention=f"{mention} {proofread}" if proofread else mention,
+        mention=mention,
         keywords=(gettext("AI-assisted"), "Civique", record.model_id),
         fields={
             "civique-output": str(record.id),
@@ -361,5 +363,6 @@ def export_doc(session: Session, current: OutputView) -> exports.ExportDoc:
             "validated-by": (approved.by or "") if approved else "",
             "validated-at": approved.at.isoformat() if approved else "",
             "proofread": proofread or "",
+            "tool-notice": notice or "",
         },
     )

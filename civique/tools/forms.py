@@ -160,6 +160,9 @@ def field_errors(model: type[BaseModel], error: ValidationError) -> dict[str, st
             continue
         context = item.get("ctx") or {}
         limit = next((context[k] for k in _LIMITS if k in context), None)
+        if "source_message" in context:  # a tool's own rule: PydanticCustomError, N_ message
+            found[name] = gettext(str(context["source_message"]), **context)
+            continue
         if item["type"] == "string_too_short" and context.get("min_length", 1) > 1:
             message, limit = N_("At least %(limit)s characters."), context["min_length"]
         else:

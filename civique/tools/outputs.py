@@ -8,6 +8,7 @@ organisation's outputs); everything here reads the same organisation's rows only
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 
@@ -79,7 +80,10 @@ def output_tool(
         return None
     inputs = inputs_of(tool, run)
     text = current_text(record)
-    context = tool_context(session, record.org_id)
+    # The checker reads the passages the run was given (citation checks).
+    context = dataclasses.replace(
+        tool_context(session, record.org_id), sources=tuple(record.sources or ())
+    )
     findings = (
         tool.check(text, inputs, context) if tool.check is not None and inputs is not None else []
     )
@@ -176,3 +180,9 @@ def proofreading_mention(session: Session, record: OutputRecord) -> str | None:
     if tool is not None and tool.proofreading_mention:
         return gettext(tool.proofreading_mention, **values)
     return gettext("Proof-read by %(name)s (%(role)s) on %(date)s.", **values)
+
+
+def tool_notice(record: OutputRecord) -> str | None:
+    """The warning the output's tool puts on its outputs and exports, translated; or None."""
+    tool = tool_of(record)
+    return gettext(tool.notice) if tool is not None and tool.notice else None

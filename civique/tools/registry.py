@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 Severity = Literal["info", "warning", "error"]
 FORMATS = ("docx", "odt", "pdf")
 # Packages whose `register(registry)` adds the built-in tools, in the order pages list them.
-BUILTIN = ("civique.tools.plain_language",)
+BUILTIN = ("civique.tools.plain_language", "civique.tools.deliberation")
 
 _TEMPLATE_FILE = re.compile(r"^(?P<name>[a-z0-9_]+)\.v(?P<version>\d+)\.txt$")
 
@@ -131,6 +131,9 @@ class Tool:
     # carry, with %(name)s, %(role)s and %(date)s (an English source string).
     proofreading: Callable[[BaseModel], bool] | None = None
     proofreading_mention: str | None = None
+    # A warning every output of the tool carries, on its page and in its exported files (an
+    # English source string), e.g. "legal validity not guaranteed" for deliberations.
+    notice: str | None = None
     templates: dict[str, PromptTemplate] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
