@@ -245,7 +245,9 @@ def table(p: Pipeline, figure: str) -> Table:
 
 def charts_of(p: Pipeline) -> dict[str, Markup]:
     """The pipeline as bars per step split by status, the decisions as bars (summed over the
-    challenges shown; the tables give each challenge)."""
+    challenges shown; the tables give each challenge). No experiment: no chart."""
+    if p.empty:
+        return {name: Markup("") for name in FIGURES}
     by_step = {s: [0] * len(EXPERIMENT_STATUSES) for s in STEPS}
     for r in p.pipeline:
         counts = zip(by_step[r.step], r.by_status.values(), strict=True)
