@@ -463,8 +463,13 @@ def _fill(
         ids = {m.id for m in members}
         mine = [o for o in w.outputs if o[1] in ids and w.day(-63) <= o[3].date() <= w.day(-15)]
         picked: dict[int, int] = {}
-        for output_id, user_id, _tool, _at in w.rng.sample(mine, min(len(mine), 40)):
-            if list(picked.values()).count(user_id) < 2 and len(picked) < 8:
+        for member in members:  # one of each member's, so each member rated the tests
+            theirs = [o for o in mine if o[1] == member.id]
+            if theirs:
+                chosen = w.rng.choice(theirs)
+                picked[chosen[0]] = member.id
+        for output_id, user_id, _tool, _at in w.rng.sample(mine, min(len(mine), 8)):
+            if len(picked) < max(4, len(members) + 2):
                 picked[output_id] = user_id
         for output_id in picked:
             session.add(ExperimentOutput(experiment_id=experiment.id, output_id=output_id,
