@@ -78,7 +78,8 @@ def line_chart(chart_id: str, title: str, data: Sequence[tuple[str, float | None
     )
     path = " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)
     parts.append(f'<polyline points="{path}" class="chart-line" fill="none"/>')
-    every = max(1, len(points) // 8)  # at most about eight labels under the axis
+    # A label every ~70 px at most under the axis (an ISO week label is about 60 px wide).
+    every = max(1, -(-len(points) * 70 // int(WIDTH - left - 40)))
     for i, ((label, value), (x, y)) in enumerate(zip(points, xy, strict=True)):
         parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" class="chart-dot"/>')
         parts.append(

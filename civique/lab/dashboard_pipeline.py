@@ -9,10 +9,11 @@ individuals' uses, does not apply to them. They follow the challenge filter and 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any, cast
 
 from markupsafe import Markup
 from sqlalchemy import Select, case, exists, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from civique.auth.models import User
@@ -58,7 +59,8 @@ def challenges_of(session: Session, actor: User) -> list[Challenge]:
 
 def participants(challenge_id: int) -> Select[tuple[int]]:
     """The user ids registered to a challenge (for `Filters.users`)."""
-    return select(Participant.user_id).where(Participant.challenge_id == challenge_id)
+    stmt = select(Participant.user_id).where(Participant.challenge_id == challenge_id)
+    return cast("Select[tuple[int]]", stmt)  # what `Filters.users` declares
 
 
 def with_challenge(
@@ -124,7 +126,7 @@ class Pipeline:
         return not any(r.total for r in self.decisions)
 
 
-def _text(column: ColumnElement[str | None]) -> ColumnElement[bool]:
+def _text(column: InstrumentedAttribute[Any]) -> ColumnElement[bool]:
     return func.coalesce(column, "") != ""
 
 
