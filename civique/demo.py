@@ -56,8 +56,9 @@ def default_models(settings: Settings) -> list[str]:
     return default_model_ids(build_registry(settings).models())
 
 
-def create_demo(settings: Settings) -> list[tuple[str, str, str]]:
-    """Create (or keep) the demo organisation; returns (email, role, password) rows."""
+def create_demo(settings: Settings, lab: bool = True) -> list[tuple[str, str, str]]:
+    """Create (or keep) the demo organisation, with the Lab's past challenge unless `lab` is
+    false; returns (email, role, password) rows."""
     if settings.environment == "production":
         raise SystemExit("refusing to create demo accounts in production")
     upgrade(settings)
@@ -101,9 +102,28 @@ def create_demo(settings: Settings) -> list[tuple[str, str, str]]:
         admin = session.scalar(select(User).where(User.email == "admin@exemple.test"))
         if admin is not None:
             accept_demo_charter(session, admin)
+            if lab:
+                add_lab_demo(settings, session, org.id)
             add_demo_documents(settings, sessions, admin)
     engine.dispose()
     return [(email, role.value, DEMO_PASSWORD) for email, _, role, _ in DEMO_USERS]
+
+
+def add_lab_demo(settings: Settings, session: Session, org_id: int) -> None:
+    """The Lab's past challenge with its uses and feedback (once; see `lab.demo_data`)."""
+    from civique.lab import demo_data
+
+    lead = session.scalar(select(User).where(User.email == "innovation@exemple.test"))
+    coach = session.scalar(select(User).where(User.email == "validateur@exemple.test"))
+    if lead is None or coach is None:
+        return
+    seeded = demo_data.seed(session, org_id, lead, coach, embedded_watts=settings.embedded_watts)
+    if seeded is not None:
+        print(
+            f"Lab demo: a past challenge with {seeded.teams} teams, {seeded.experiments} "
+            f"experiments, {seeded.outputs} outputs and {seeded.feedback} feedback entries.",
+            flush=True,
+        )
 
 
 def accept_demo_charter(session: Session, admin: User) -> None:

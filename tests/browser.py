@@ -30,12 +30,16 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
 @contextmanager
 def demo_server(
-    data_dir: Path, prepare: Callable[[Any], None] | None = None, **overrides: Any
+    data_dir: Path,
+    prepare: Callable[[Any], None] | None = None,
+    lab_demo: bool = False,
+    **overrides: Any,
 ) -> Iterator[str]:
     """The demo instance (fake model only) served by Uvicorn on 127.0.0.1; yields its URL.
 
     `overrides` change settings, e.g. `jobs_in_process=True` to run the job worker in it;
-    `prepare(app)` runs before it serves (e.g. to register another model provider).
+    `prepare(app)` runs before it serves (e.g. to register another model provider);
+    `lab_demo` adds the Lab's past challenge and its 3,000 outputs (off: tests count rows).
     """
     from civique.app import create_app
 
@@ -50,7 +54,7 @@ def demo_server(
         log_level="WARNING",
         **overrides,
     )
-    create_demo(settings)
+    create_demo(settings, lab=lab_demo)
     app = create_app(settings)
     if prepare is not None:
         prepare(app)

@@ -232,8 +232,12 @@ ROUTES: dict[tuple[str, str], dict[str, Any]] = {
         "people_affected": "1",
     },
     ("POST", "/lab/irritants/{irritant_id}/status"): {"status": "dropped"},
-    ("GET", "/lab/dashboards"): {"unit_id": Obj("unit")},
-    ("GET", "/lab/dashboards/export"): {"unit_id": Obj("unit"), "figure": "usage"},
+    ("GET", "/lab/dashboards"): {"unit_id": Obj("unit"), "challenge_id": Obj("challenge")},
+    ("GET", "/lab/dashboards/export"): {
+        "unit_id": Obj("unit"),
+        "challenge_id": Obj("challenge"),
+        "figure": "pipeline",
+    },
 }
 
 # The Lab: who may call each route. LEAD: the innovation lead (an agent of the same

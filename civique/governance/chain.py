@@ -112,6 +112,43 @@ def append(
     return row
 
 
+def append_many(
+    session: Session,
+    model: type[Row],
+    org_id: int,
+    entries: list[tuple[str, int | None, dict[str, Any], dict[str, Any]]],
+) -> int:
+    """Add many rows at the end of the organisation's chain in one INSERT (bulk imports such as
+    the demo's data); each entry is (kind, actor id, payload, linked columns). Same links as
+    `append`, one after the other; the caller commits. Returns the new head's seq."""
+    chain = model.__tablename__
+    seq, prev = _locked_head(session, chain, org_id)
+    columns = [c.key for c in model.__table__.columns if c.key != "id"]
+    values = []
+    for kind, actor_id, payload, linked in entries:
+        seq += 1
+        row = model(
+            org_id=org_id,
+            seq=seq,
+            at=utcnow(),
+            actor_id=actor_id,
+            kind=kind,
+            payload=canonical(payload),
+            prev_hash=prev,
+            **linked,
+        )
+        row.hash = prev = link_hash(row)
+        values.append({key: getattr(row, key) for key in columns})
+    if values:
+        session.execute(insert(model), values)
+        session.execute(
+            update(ChainHead)
+            .where(ChainHead.chain == chain, ChainHead.org_id == org_id)
+            .values(seq=seq, hash=prev)
+        )
+    return seq
+
+
 def stored_head(session: Session, model: type[Row], org_id: int) -> tuple[int, str]:
     """The head recorded with the last append: (seq, hash), (0, GENESIS) for an empty chain."""
     stmt = select(ChainHead.seq, ChainHead.hash).where(

@@ -17,7 +17,15 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from civique.auth.models import User
-from civique.governance.chain import Break, Report, append, canonical, digest, verify
+from civique.governance.chain import (
+    Break,
+    Report,
+    append,
+    append_many,
+    canonical,
+    digest,
+    verify,
+)
 from civique.governance.models import ChainRow, RegisterEvent
 from civique.llm.models import OutputRecord
 from civique.orgs.models import Unit
@@ -47,6 +55,32 @@ def record_created(
     session: Session, record: OutputRecord, channel: str, classification: str
 ) -> RegisterEvent:
     """Append the `created` event of a flushed output record (its unit set by `unit_of`)."""
+    payload = _created_payload(session, record, channel, classification)
+    return _append(session, record, record.user_id, "created", payload)
+
+
+def record_created_many(
+    session: Session, records: Sequence[OutputRecord], channel: str, classification: str
+) -> None:
+    """The `created` events of many written records of one organisation, in one insert
+    (bulk imports: the demo's data)."""
+    if not records:
+        return
+    entries = [
+        (
+            "created",
+            r.user_id,
+            _created_payload(session, r, channel, classification),
+            {"output_id": r.id},
+        )
+        for r in records
+    ]
+    append_many(session, RegisterEvent, records[0].org_id, entries)
+
+
+def _created_payload(
+    session: Session, record: OutputRecord, channel: str, classification: str
+) -> dict[str, Any]:
     user = session.get(User, record.user_id) if record.user_id is not None else None
     unit = session.get(Unit, record.unit_id) if record.unit_id is not None else None
     payload = {
@@ -66,7 +100,7 @@ def record_created(
         "input_sha256": text_digest(record.input),
         "output_sha256": text_digest(record.output),
     }
-    return _append(session, record, record.user_id, "created", payload)
+    return payload
 
 
 def _append(

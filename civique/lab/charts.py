@@ -78,7 +78,8 @@ def line_chart(chart_id: str, title: str, data: Sequence[tuple[str, float | None
     )
     path = " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)
     parts.append(f'<polyline points="{path}" class="chart-line" fill="none"/>')
-    every = max(1, len(points) // 8)  # at most about eight labels under the axis
+    # A label every ~70 px at most under the axis (an ISO week label is about 60 px wide).
+    every = max(1, -(-len(points) * 70 // int(WIDTH - left - 40)))
     for i, ((label, value), (x, y)) in enumerate(zip(points, xy, strict=True)):
         parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" class="chart-dot"/>')
         parts.append(
@@ -90,5 +91,59 @@ def line_chart(chart_id: str, title: str, data: Sequence[tuple[str, float | None
                 f'<text x="{x:.1f}" y="{height - bottom + 18}" text-anchor="middle" '
                 f'class="chart-label">{escape(label)}</text>'
             )
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 - every label and value went through escape()
+
+
+def _segments(label: str, values: Sequence[float], legend: Sequence[str]) -> str:
+    parts = ", ".join(f"{name} {_fmt(v)}" for name, v in zip(legend, values, strict=True))
+    return f"{label} ({parts})"
+
+
+def stacked_bar_chart(
+    chart_id: str,
+    title: str,
+    data: Sequence[tuple[str, Sequence[float]]],
+    legend: Sequence[str],
+) -> Markup:
+    """Horizontal bars split into segments (one per legend entry, told apart by shade and a
+    legend), scaled to the largest total; each bar's total is written after it."""
+    if not data or not any(sum(values) for _, values in data):
+        return Markup("")
+    top = max(sum(values) for _, values in data) or 1.0
+    legend_height = BAR_HEIGHT
+    height = PAD * 2 + BAR_HEIGHT * len(data) + legend_height
+    words = [(_segments(label, values, legend), sum(values)) for label, values in data]
+    parts = [_open(chart_id, title, height, words)]
+    room = WIDTH - LABEL_WIDTH - 70
+    for i, (label, values) in enumerate(data):
+        y = PAD + i * BAR_HEIGHT
+        short = label if len(label) <= 28 else label[:27] + "…"
+        parts.append(
+            f'<text x="{LABEL_WIDTH - 6}" y="{y + 15}" text-anchor="end" class="chart-label">'
+            f"{escape(short)}</text>"
+        )
+        x = float(LABEL_WIDTH)
+        for k, value in enumerate(values):
+            width = room * value / top
+            if width > 0:
+                parts.append(
+                    f'<rect x="{x:.1f}" y="{y + 3}" width="{width:.1f}" '
+                    f'height="{BAR_HEIGHT - 6}" class="chart-seg chart-seg-{k % 3}"/>'
+                )
+            x += width
+        parts.append(
+            f'<text x="{x + 6:.1f}" y="{y + 15}" class="chart-value">'
+            f"{escape(_fmt(sum(values)))}</text>"
+        )
+    y = PAD + len(data) * BAR_HEIGHT + 4
+    x = float(LABEL_WIDTH)
+    for k, name in enumerate(legend):
+        parts.append(
+            f'<rect x="{x:.1f}" y="{y}" width="12" height="12" '
+            f'class="chart-seg chart-seg-{k % 3}"/>'
+            f'<text x="{x + 16:.1f}" y="{y + 11}" class="chart-label">{escape(name)}</text>'
+        )
+        x += 16 + 8 * len(name) + 14
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every label and value went through escape()

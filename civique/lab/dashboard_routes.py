@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from civique.auth.models import User
 from civique.errors import UserError, error_message
-from civique.lab import dashboard_export, dashboards
+from civique.lab import challenges, dashboard_export, dashboard_pipeline, dashboards
 from civique.lab.feedback import PROBLEM_LABELS
 from civique.orgs.pages import optional_id, page
 from civique.settings import Settings
@@ -33,23 +33,36 @@ class DashboardQuery:
     unit_id: str = ""
     tool: str = ""
     model: str = ""
+    challenge_id: str = ""
 
 
 def dashboard_query(
-    start: Text = "", end: Text = "", unit_id: Text = "", tool: Text = "", model: Text = ""
+    start: Text = "",
+    end: Text = "",
+    unit_id: Text = "",
+    tool: Text = "",
+    model: Text = "",
+    challenge_id: Text = "",
 ) -> DashboardQuery:
     """The filter fields of the query string."""
-    return DashboardQuery(start, end, unit_id, tool, model)
+    return DashboardQuery(start, end, unit_id, tool, model, challenge_id)
 
 
 Filters = Annotated[DashboardQuery, Depends(dashboard_query)]
 
 
-def _build(db: Session, settings: Settings, actor: User, q: DashboardQuery) -> dashboards.Dashboard:
+def _build(
+    db: Session, settings: Settings, actor: User, q: DashboardQuery
+) -> tuple[dashboards.Dashboard, dashboard_pipeline.Pipeline]:
     filters = dashboards.make_filters(
         db, actor, q.start, q.end, optional_id(q.unit_id), q.tool, q.model
     )
-    return dashboards.dashboard(db, actor, filters, settings.lab_min_group_size)
+    typed = dashboard_pipeline.period_given(q.start, q.end)
+    filters, challenge = dashboard_pipeline.with_challenge(
+        db, actor, filters, optional_id(q.challenge_id), typed
+    )
+    dash = dashboards.dashboard(db, actor, filters, settings.lab_min_group_size)
+    return dash, dashboard_pipeline.build(db, actor, filters, challenge)
 
 
 @router.get("/lab/dashboards", name="lab_dashboards")
@@ -58,7 +71,7 @@ def dashboards_page(
 ) -> Response:
     """Adoption, usage, time saved, satisfaction, errors and cost, with their charts."""
     try:
-        dash = _build(db, settings, actor, q)
+        dash, pipe = _build(db, settings, actor, q)
     except UserError as exc:
         if exc.status == 404:
             raise
@@ -72,6 +85,7 @@ def dashboards_page(
             units=units,
             tools=[],
             models=[],
+            challenges=dashboard_pipeline.challenges_of(db, actor),
             error=error_message(exc),
         )
     units, tools, models = dashboards.choices(db, actor, dash)
@@ -88,6 +102,14 @@ def dashboards_page(
         figures=dashboard_export.FIGURES,
         problems=PROBLEM_LABELS,
         hidden=dashboard_export.hidden_text(dash.minimum),
+        challenges=dashboard_pipeline.challenges_of(db, actor),
+        pipe=pipe,
+        participant_count=(
+            challenges.participant_count(db, pipe.challenge.id) if pipe.challenge else 0
+        ),
+        pipe_figures=dashboard_pipeline.FIGURES,
+        pipe_charts=dashboard_pipeline.charts_of(pipe),
+        pipe_tables={n: dashboard_pipeline.table(pipe, n) for n in dashboard_pipeline.FIGURES},
     )
 
 
@@ -100,8 +122,11 @@ def dashboards_export(
     figure: Annotated[str, Query(max_length=20)] = "adoption",
 ) -> Response:
     """One figure as CSV, with the same filters and the same hidden cells as the page."""
-    dash = _build(db, settings, actor, q)
-    header, rows = dashboard_export.table(dash, figure)
+    dash, pipe = _build(db, settings, actor, q)
+    if figure in dashboard_pipeline.FIGURES:
+        header, rows = dashboard_pipeline.table(pipe, figure)
+    else:
+        header, rows = dashboard_export.table(dash, figure)
     data = dashboard_export.to_csv(header, rows, dash.minimum)
     name = f"civique-lab-{figure}-{dash.filters.start}-{dash.filters.end}.csv"
     return Response(

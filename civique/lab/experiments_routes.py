@@ -11,20 +11,33 @@ from sqlalchemy.orm import Session
 from civique.auth.models import User
 from civique.errors import UserError, error_message
 from civique.i18n import gettext
-from civique.lab import challenges, experiments, showcase
+from civique.lab import challenges, evidence, experiments, showcase
 from civique.lab.challenges_routes import Csrf, Member, Short, Text, lab_context
 from civique.orgs.pages import done, failed, optional_id, page
-from civique.web.deps import DB
+from civique.web.deps import DB, AppSettings
 
 router = APIRouter()
 Field = Annotated[str, Form(max_length=experiments.TEXT_LIMIT)]
 Number = Annotated[str, Form(max_length=40)]
 
 
+# What the feedback summary's template (lab/evidence_feedback.html) calls.
+FEEDBACK_HELPERS = {
+    "feedback_lines": evidence.figures,
+    "feedback_label": evidence.label_of,
+    "feedback_value": showcase.feedback_value,
+    "hidden_reason": showcase.hidden_reason,
+}
+
+
 def _render(
     request: Request, db: Session, template: str, status: int = 200, **ctx: object
 ) -> Response:
-    return page(request, template, status, **lab_context(db), **ctx)
+    return page(request, template, status, **lab_context(db), **FEEDBACK_HELPERS, **ctx)
+
+
+def _minimum(request: Request) -> int:
+    return int(request.app.state.settings.lab_min_group_size)
 
 
 def _gate_page(request: Request, db: Session, exc: UserError) -> Response:
@@ -109,6 +122,7 @@ def _experiment_page(
         outputs=experiments.linked_outputs(db, e),
         pickable=experiments.pickable_outputs(db, actor) if allowed.can_edit else [],
         measurements=experiments.measurements(db, e.id),
+        summary=evidence.summary(db, e, _minimum(request)),
         change=experiments.change,
         number=showcase.number,
         comments=experiments.comments(db, e.id),
@@ -339,7 +353,7 @@ def showcase_page(request: Request, actor: Member, db: DB) -> Response:
         request,
         db,
         "lab/showcase.html",
-        results=showcase.results(db, actor),
+        results=showcase.results(db, actor, minimum=_minimum(request)),
         challenge=None,
     )
 
@@ -352,7 +366,7 @@ def challenge_showcase(request: Request, actor: Member, db: DB, challenge_id: in
         request,
         db,
         "lab/showcase.html",
-        results=showcase.results(db, actor, challenge.id),
+        results=showcase.results(db, actor, challenge.id, _minimum(request)),
         challenge=challenge,
     )
 
@@ -370,16 +384,16 @@ def _download(data: bytes, media_type: str, name: str) -> Response:
 
 
 @router.get("/lab/challenges/{challenge_id}/showcase.csv", name="lab_showcase_csv")
-def showcase_csv(actor: Member, db: DB, challenge_id: int) -> Response:
+def showcase_csv(actor: Member, db: DB, settings: AppSettings, challenge_id: int) -> Response:
     """The open-data CSV of the challenge's published results."""
-    data, name = showcase.open_data_csv(db, actor, challenge_id)
+    data, name = showcase.open_data_csv(db, actor, challenge_id, settings.lab_min_group_size)
     return _download(data, "text/csv; charset=utf-8", name)
 
 
 @router.get("/lab/showcase/{experiment_id}", name="lab_result")
 def result_page(request: Request, actor: Member, db: DB, experiment_id: int) -> Response:
     """A published result on one page."""
-    found = showcase.result(db, actor, experiment_id)
+    found = showcase.result(db, actor, experiment_id, _minimum(request))
     return _render(
         request,
         db,
@@ -391,7 +405,7 @@ def result_page(request: Request, actor: Member, db: DB, experiment_id: int) -> 
 
 
 @router.get("/lab/showcase/{experiment_id}/pdf", name="lab_result_pdf")
-def result_pdf(actor: Member, db: DB, experiment_id: int) -> Response:
+def result_pdf(actor: Member, db: DB, settings: AppSettings, experiment_id: int) -> Response:
     """The published result as a PDF with the AI-assistance note."""
-    data, name = showcase.pdf(db, actor, experiment_id)
+    data, name = showcase.pdf(db, actor, experiment_id, settings.lab_min_group_size)
     return _download(data, "application/pdf", name)

@@ -16,13 +16,18 @@ from sqlalchemy.orm import Session
 
 from civique.auth.models import User
 from civique.errors import NotFound, UserError
-from civique.i18n import format_datetime, gettext
-from civique.lab import challenges, experiments
+from civique.i18n import format_datetime, format_number, gettext
+from civique.lab import challenges, evidence, experiments
 from civique.lab.challenges_labels import DECISION_LABELS
+from civique.lab.evidence import FeedbackSummary
 from civique.lab.experiments import LinkedOutput
 from civique.lab.models import Challenge, Experiment, LabTeam, Measurement
 from civique.orgs.models import Organisation, Team
+from civique.settings import Settings
 from civique.web.markdown import render_markdown
+
+# The setting's default, for callers without settings at hand (the routes pass the setting).
+MIN_GROUP = int(Settings.model_fields["lab_min_group_size"].default)
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 UNIT_LABELS = {
@@ -59,6 +64,7 @@ class Result:
     team: str
     measurements: list[Measurement]
     outputs: list[LinkedOutput]
+    feedback: FeedbackSummary
 
 
 def _published(user: User) -> Select[Experiment, Challenge, str]:
@@ -75,34 +81,37 @@ def _published(user: User) -> Select[Experiment, Challenge, str]:
     )
 
 
-def results(session: Session, user: User, challenge_id: int | None = None) -> list[Result]:
+def results(
+    session: Session, user: User, challenge_id: int | None = None, minimum: int = MIN_GROUP
+) -> list[Result]:
     """The organisation's published results, newest first (of one challenge if given)."""
     stmt = _published(user)
     if challenge_id is not None:
         challenge = challenges.challenge_for(session, user, challenge_id)
         stmt = stmt.where(Experiment.challenge_id == challenge.id)
     rows = session.execute(stmt.order_by(Experiment.published_at.desc(), Experiment.id.desc()))
-    return [_result(session, e, c, name) for e, c, name in rows]
+    return [_result(session, e, c, name, minimum) for e, c, name in rows]
 
 
-def _result(session: Session, e: Experiment, c: Challenge, team: str) -> Result:
+def _result(session: Session, e: Experiment, c: Challenge, team: str, minimum: int) -> Result:
     return Result(
         e,
         c,
         team,
         experiments.measurements(session, e.id),
         experiments.linked_outputs(session, e),
+        evidence.summary(session, e, minimum),
     )
 
 
-def result(session: Session, user: User, experiment_id: int) -> Result:
+def result(session: Session, user: User, experiment_id: int, minimum: int = MIN_GROUP) -> Result:
     """One published result of the user's organisation (any other is not found)."""
     stmt = _published(user).where(Experiment.id == experiment_id)
     row = session.execute(stmt).first()
     if row is None:
         raise NotFound()
     experiment, challenge, team = row
-    return _result(session, experiment, challenge, team)
+    return _result(session, experiment, challenge, team, minimum)
 
 
 # PDF -------------------------------------------------------------------------------------------
@@ -150,11 +159,45 @@ table { border-collapse: collapse; } th, td { text-align: left; padding: 2pt 8pt
 """
 
 
-def pdf(session: Session, user: User, experiment_id: int) -> tuple[bytes, str]:
+def feedback_value(line: evidence.Figure, minimum: int) -> str:
+    """A summary line's value as text, with its unit; hidden ones say why."""
+    if line.value is None:
+        return gettext("hidden: fewer than %(n)s people", n=minimum)
+    unit = UNIT_LABELS.get(line.unit, "") if line.unit != "count" else ""
+    return f"{format_number(line.value)} {unit}".strip()
+
+
+def _feedback_html(summary: FeedbackSummary) -> str:
+    """The feedback summary for the PDF (nothing when no output was rated)."""
+    if not summary.ratings:
+        return ""
+    rows = "".join(
+        f"<tr><th>{escape(evidence.label_of(line))}</th>"
+        f"<td>{escape(feedback_value(line, summary.minimum))}</td></tr>"
+        for line in evidence.figures(summary)
+        if not (line.value == 0 and line.code.startswith(("problem_", "usage_")))
+    )
+    note = f"<p>{escape(hidden_reason(summary))}</p>" if summary.hidden else ""
+    title = escape(gettext("Feedback on the tested outputs"))
+    return f"<h3>{title}</h3>{note}<table>{rows}</table>"
+
+
+def hidden_reason(summary: FeedbackSummary) -> str:
+    """Why only the counts of the feedback are shown."""
+    return gettext(
+        "Fewer than %(n)s people rated these outputs: only the counts are shown, so that "
+        "nobody's own ratings can be read from the figures.",
+        n=summary.minimum,
+    )
+
+
+def pdf(
+    session: Session, user: User, experiment_id: int, minimum: int = MIN_GROUP
+) -> tuple[bytes, str]:
     """The one-page result as a PDF and its file name."""
     from weasyprint import HTML
 
-    found = result(session, user, experiment_id)
+    found = result(session, user, experiment_id, minimum)
     e = found.experiment
     org = session.get(Organisation, user.org_id)
     note = ai_note(found.outputs)
@@ -162,7 +205,11 @@ def pdf(session: Session, user: User, experiment_id: int) -> tuple[bytes, str]:
     sections = [
         (gettext("Problem"), render_markdown(e.irritant)),
         (gettext("What was tried"), render_markdown(f"{e.protocol}\n\n{e.tools_prompts}")),
-        (gettext("Evidence"), f"<table>{_measure_rows(found.measurements)}</table>"),
+        (
+            gettext("Evidence"),
+            f"<table>{_measure_rows(found.measurements)}</table>"
+            + _feedback_html(found.feedback),
+        ),
         (gettext("Learnings"), render_markdown(e.learnings)),
         (
             gettext("Decision"),
@@ -215,17 +262,33 @@ CSV_COLUMNS = (
 )
 
 
-def open_data_csv(session: Session, user: User, challenge_id: int) -> tuple[bytes, str]:
-    """One row per measurement of the challenge's published experiments: team names and
-    figures only, never a person's name."""
+def _feedback_rows(texts: list[str], summary: FeedbackSummary) -> list[list[str]]:
+    """The feedback summary as rows `feedback_<code>` (figures hidden by the minimum group
+    are left out: open data never holds them)."""
+    if not summary.ratings:
+        return []
+    return [
+        [safe_cell(t) for t in texts]
+        + [f"feedback_{line.code}", line.unit, number(str(line.value)), "", "", ""]
+        for line in evidence.figures(summary)
+        if line.value is not None
+    ]
+
+
+def open_data_csv(
+    session: Session, user: User, challenge_id: int, minimum: int = MIN_GROUP
+) -> tuple[bytes, str]:
+    """One row per measurement of the challenge's published experiments, then one per figure
+    of the feedback on their tested outputs: team names and figures only, never a person's
+    name."""
     challenge = challenges.challenge_for(session, user, challenge_id)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    for found in results(session, user, challenge.id):
+    for found in results(session, user, challenge.id, minimum):
         e = found.experiment
         texts = [challenge.title, found.team, e.title, e.decision or ""]
-        if not found.measurements:
+        if not found.measurements and not found.feedback.ratings:
             writer.writerow([safe_cell(t) for t in texts] + [""] * 6)
         for m in found.measurements:
             delta = experiments.change(m)
@@ -240,5 +303,6 @@ def open_data_csv(session: Session, user: User, challenge_id: int) -> tuple[byte
                     number(delta) if delta is not None else "",
                 ]
             )
+        writer.writerows(_feedback_rows(texts, found.feedback))
     # A BOM so that spreadsheet software reads the accents as UTF-8.
     return ("\ufeff" + buffer.getvalue()).encode("utf-8"), f"civique-defi-{challenge.id}.csv"
