@@ -339,9 +339,10 @@ def export_doc(session: Session, current: OutputView) -> exports.ExportDoc:
     mention = exports.mention(
         model, created, approved.by if approved else None, approved.at if approved else None
     )
-    from civique.tools.outputs import proofreading_mention  # tools read governance: at call time
+    from civique.tools.outputs import proofreading_mention, tool_mention  # tools read governance
 
     proofread = proofreading_mention(session, record)
+    mention = " ".join(m for m in (mention, tool_mention(record)) if m)
     return exports.ExportDoc(
         output_id=record.id,
         org_name=org.name if org else "",

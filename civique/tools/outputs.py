@@ -9,7 +9,9 @@ organisation's outputs); everything here reads the same organisation's rows only
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
@@ -46,6 +48,7 @@ class OutputTool:
     later_ids: list[int]
     proofreadings: list[Proofreading] = field(default_factory=list)
     needs_proofreading: bool = False
+    panel: Mapping[str, Any] = field(default_factory=dict)  # the tool's `panel` data
 
     @property
     def partial(self) -> bool:
@@ -83,6 +86,7 @@ def output_tool(
     findings = (
         tool.check(text, inputs, context) if tool.check is not None and inputs is not None else []
     )
+    panel = tool.panel(text, inputs, context) if tool.panel is not None else {}
     later = session.scalars(
         select(ToolRun.output_id).where(
             ToolRun.org_id == record.org_id,
@@ -99,6 +103,7 @@ def output_tool(
         later_ids=[i for i in later if i is not None],
         proofreadings=proofreadings(session, record),
         needs_proofreading=bool(inputs is not None and tool.needs_proofreading(inputs)),
+        panel=panel,
     )
 
 
@@ -176,3 +181,10 @@ def proofreading_mention(session: Session, record: OutputRecord) -> str | None:
     if tool is not None and tool.proofreading_mention:
         return gettext(tool.proofreading_mention, **values)
     return gettext("Proof-read by %(name)s (%(role)s) on %(date)s.", **values)
+
+
+def tool_mention(record: OutputRecord) -> str | None:
+    """The sentence the output's tool adds to the AI-assistance mention of exports, translated
+    (the translation tool: "Machine translation — to be proof-read.")."""
+    tool = tool_of(record)
+    return gettext(tool.export_mention) if tool is not None and tool.export_mention else None
