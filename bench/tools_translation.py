@@ -33,10 +33,14 @@ TARGETS = ("en", "de", "it", "es", "pt", "ar", "uk", "sq", "ti")
 PARAGRAPHS = 5
 # Two mandated terms per language (Tigrinya's from a dictionary, not checked by a speaker).
 TERMS: dict[str, tuple[str, str]] = {
-    "en": ("town hall", "birth certificate"), "de": ("Rathaus", "Geburtsurkunde"),
-    "it": ("municipio", "atto di nascita"), "es": ("ayuntamiento", "acta de nacimiento"),
-    "pt": ("câmara municipal", "certidão de nascimento"), "ar": ("البلدية", "شهادة الميلاد"),
-    "uk": ("мерія", "свідоцтво про народження"), "sq": ("bashkia", "certifikata e lindjes"),
+    "en": ("town hall", "birth certificate"),
+    "de": ("Rathaus", "Geburtsurkunde"),
+    "it": ("municipio", "atto di nascita"),
+    "es": ("ayuntamiento", "acta de nacimiento"),
+    "pt": ("câmara municipal", "certidão de nascimento"),
+    "ar": ("البلدية", "شهادة الميلاد"),
+    "uk": ("мерія", "свідоцтво про народження"),
+    "sq": ("bashkia", "certifikata e lindjes"),
     "ti": ("ምምሕዳር ከተማ", "ምስክር ወረቐት ልደት"),
 }
 _TERM = re.compile(r"\bmairie\b|acte de naissance", re.I)
@@ -44,11 +48,16 @@ _TERM = re.compile(r"\bmairie\b|acte de naissance", re.I)
 
 def glossary() -> Glossary:
     """The benchmark's glossary: "mairie" and "acte de naissance" in every target language."""
-    return Glossary(tuple(
-        entry
-        for code, (hall, certificate) in TERMS.items()
-        for entry in (Entry("mairie", code, hall), Entry("acte de naissance", code, certificate))
-    ))
+    return Glossary(
+        tuple(
+            entry
+            for code, (hall, certificate) in TERMS.items()
+            for entry in (
+                Entry("mairie", code, hall),
+                Entry("acte de naissance", code, certificate),
+            )
+        )
+    )
 
 
 def paragraphs(count: int = PARAGRAPHS) -> list[str]:
@@ -78,7 +87,9 @@ def translate(llm: Any, prompt: list[ChatMessage], max_tokens: int) -> str:
     """Greedy decoding, as the embedded provider runs the tools."""
     result = llm.create_chat_completion(
         messages=[{"role": m.role, "content": m.content} for m in prompt],
-        max_tokens=max_tokens, temperature=0.0)
+        max_tokens=max_tokens,
+        temperature=0.0,
+    )
     return str(result["choices"][0]["message"]["content"]).strip()
 
 
@@ -107,8 +118,7 @@ def run(model_path: Path, threads: int = 2, context_tokens: int = 4096) -> tuple
     """Translate and score; the Markdown section and the raw numbers."""
     from llama_cpp import Llama  # heavy import, only for this benchmark
 
-    llm = Llama(model_path=str(model_path), n_ctx=context_tokens, n_threads=threads,
-                verbose=False)
+    llm = Llama(model_path=str(model_path), n_ctx=context_tokens, n_threads=threads, verbose=False)
     terms, texts = glossary(), paragraphs()
     rows, raw = [], {}
     for target in TARGETS:
@@ -121,32 +131,47 @@ def run(model_path: Path, threads: int = 2, context_tokens: int = 4096) -> tuple
             samples.append(output)
         mean = {k: sum(s[k] for s in scores) / len(scores) for k in scores[0]}
         raw[target] = {"scores": scores, "seconds": seconds, "samples": samples}
-        rows.append([target, f"{mean['script']:.2f}", f"{mean['identified']:.0%}",
-                     f"{mean['adherence']:.0%}", f"{median(seconds):.1f}",
-                     level(mean["script"], mean["identified"], mean["adherence"])])
+        rows.append(
+            [
+                target,
+                f"{mean['script']:.2f}",
+                f"{mean['identified']:.0%}",
+                f"{mean['adherence']:.0%}",
+                f"{median(seconds):.1f}",
+                level(mean["script"], mean["identified"], mean["adherence"]),
+            ]
+        )
         print(f"  {target}: {rows[-1][1:]}", flush=True)
-    headers = ["target", "script share", "identified", "glossary adherence",
-               "s / paragraph (median)", "level"]
+    headers = [
+        "target",
+        "script share",
+        "identified",
+        "glossary adherence",
+        "s / paragraph (median)",
+        "level",
+    ]
     section = (
         "## Translation\n\n"
         f"Embedded model `{model_path.name}`, {len(texts)} French paragraphs of service-public.fr "
-        "fiches (150–330 characters, each with \"mairie\" or \"acte de naissance\"), the tool's "
+        'fiches (150–330 characters, each with "mairie" or "acte de naissance"), the tool\'s '
         "prompt with a two-term glossary, greedy decoding. Level: unsupported when script share "
         "< 0.5 or identified < 40 %; poor when script < 0.9 or identified < 80 %; fair when "
-        "adherence < 75 % or identified < 100 %; else good.\n\n" + table(headers, rows))
+        "adherence < 75 % or identified < 100 %; else good.\n\n" + table(headers, rows)
+    )
     return section, raw
 
 
 def main() -> int:
     """Standalone run: print the section and the samples."""
-    from bench.embedded import bench_settings, model_file
-
     import tempfile
+
+    from bench.embedded import bench_settings, model_file
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = bench_settings(Path(tmp))
-        section, raw = run(model_file(settings), settings.embedded_threads,
-                           settings.embedded_context_tokens)
+        section, raw = run(
+            model_file(settings), settings.embedded_threads, settings.embedded_context_tokens
+        )
     print(section)
     for target, numbers in raw.items():
         print(f"--- {target}: {numbers['samples'][0][:300]}")

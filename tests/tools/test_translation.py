@@ -46,8 +46,9 @@ def glossary_id(db: Session, tenant: Tenant) -> int:
 
 
 def _run(client: TestClient, csrf: str, **form: str) -> object:
-    return client.post("/tools/translation", data={"csrf_token": csrf, **form},
-                       follow_redirects=False)
+    return client.post(
+        "/tools/translation", data={"csrf_token": csrf, **form}, follow_redirects=False
+    )
 
 
 def test_form_lists_languages_support_and_glossaries(
@@ -71,8 +72,11 @@ def test_unsupported_language_is_refused_before_running(
     assert response.status_code == 422
     assert "Le modèle fake/echo ne sait pas traduire vers tigrinya (mesuré)" in response.text
     assert db.scalars(select(ModelCall)).all() == [] and db.scalars(select(ToolRun)).all() == []
-    api = client.post("/api/v1/tools/translation/runs", json={"text": SOURCE,
-                      "target_language": "ti"}, headers={"x-csrf-token": csrf})
+    api = client.post(
+        "/api/v1/tools/translation/runs",
+        json={"text": SOURCE, "target_language": "ti"},
+        headers={"x-csrf-token": csrf},
+    )
     assert api.status_code == 422 and api.json()["error"]["code"] == "translation_unsupported"
     same = _run(client, csrf, text=SOURCE, source_language="fr", target_language="fr")
     assert same.status_code == 422 and "autre que la langue source" in same.text
@@ -101,9 +105,12 @@ def test_output_page_lists_violations_side_by_side_and_the_mention(
     assert "« mairie » doit être traduit par « town hall » (glossaire)." in page
     assert "Traduction automatique — à relire." in page
     assert '<table class="side-by-side">' in page and "Source (français)" in page
-    assert "<td class=\"register-text\">La mairie est ouverte du lundi au vendredi.</td>" in page
+    assert '<td class="register-text">La mairie est ouverte du lundi au vendredi.</td>' in page
     # Corrected by the agent: two paragraphs, the mandated term: nothing left to report.
-    final = "The town hall is open Monday to Friday.\n\nYour birth certificate is issued on 12 March 2027."
+    final = (
+        "The town hall is open Monday to Friday.\n\n"
+        "Your birth certificate is issued on 12 March 2027."
+    )
     saved = client.post(f"/outputs/{output_id}/final", data={"csrf_token": csrf, "text": final})
     assert saved.status_code in (200, 303)
     page = client.get(f"/outputs/{output_id}").text
@@ -116,15 +123,21 @@ def test_output_page_lists_violations_side_by_side_and_the_mention(
 
 def test_checker_reports_paragraphs_and_language(english: None) -> None:
     inputs = TranslationInput(text=SOURCE, target_language="uk")
-    found = TOOL.check("Just one English paragraph, not Ukrainian at all, sadly for us.",
-                       inputs, ToolContext(org_name="", extra={"glossary": Glossary()}))
+    found = TOOL.check(
+        "Just one English paragraph, not Ukrainian at all, sadly for us.",
+        inputs,
+        ToolContext(org_name="", extra={"glossary": Glossary()}),
+    )
     codes = {f.message.split(":")[0] for f in found}
     assert any("2 paragraphs and the translation 1" in f.message for f in found), codes
     assert any("script of Ukrainian" in f.message and f.severity == "error" for f in found)
     terms = Glossary((Entry("mairie", "en", "town hall"),))
-    ok = TOOL.check("The town hall is open Monday to Friday.\n\nYour birth certificate is "
-                    "issued on 12 March 2027.", inputs.model_copy(update={"target_language":
-                    "en"}), ToolContext(org_name="", extra={"glossary": terms}))
+    ok = TOOL.check(
+        "The town hall is open Monday to Friday.\n\nYour birth certificate is "
+        "issued on 12 March 2027.",
+        inputs.model_copy(update={"target_language": "en"}),
+        ToolContext(org_name="", extra={"glossary": terms}),
+    )
     assert ok == []
 
 
@@ -144,8 +157,9 @@ def _docx(paragraphs: list[tuple[str, str]], cell: str = "Mairie de Test") -> by
     return out.getvalue()
 
 
-def _upload(client: TestClient, csrf: str, data: bytes, name: str = "avis.docx",
-            **form: str) -> object:
+def _upload(
+    client: TestClient, csrf: str, data: bytes, name: str = "avis.docx", **form: str
+) -> object:
     return client.post(
         "/tools/translation/document",
         data={"csrf_token": csrf, "target_language": "en", **form},
@@ -158,18 +172,23 @@ def test_docx_in_docx_out_same_paragraphs_styles_and_mention(
     agent_client: tuple[TestClient, str], db: Session, glossary_id: int
 ) -> None:
     client, csrf = agent_client
-    source = [("Avis aux habitants de la commune", "Heading 1"),
-              ("La mairie sera fermée le 1er mai.", "Normal"),
-              ("Merci de votre compréhension.", "List Bullet")]
+    source = [
+        ("Avis aux habitants de la commune", "Heading 1"),
+        ("La mairie sera fermée le 1er mai.", "Normal"),
+        ("Merci de votre compréhension.", "List Bullet"),
+    ]
     response = _upload(client, csrf, _docx(source), glossary_id=str(glossary_id))
     assert response.status_code == 200, response.text[:500]
     assert response.headers["content-type"] == DOCX
     assert "avis.en.docx" in response.headers["content-disposition"]
-    original, translated = Document(io.BytesIO(_docx(source))), Document(io.BytesIO(
-        response.content))
+    original, translated = (
+        Document(io.BytesIO(_docx(source))),
+        Document(io.BytesIO(response.content)),
+    )
     assert len(translated.paragraphs) == len(original.paragraphs)
-    assert [p.style.name for p in translated.paragraphs] == [p.style.name for p in
-                                                             original.paragraphs]
+    assert [p.style.name for p in translated.paragraphs] == [
+        p.style.name for p in original.paragraphs
+    ]
     assert translated.paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.CENTER
     first = translated.paragraphs[0]
     assert first.runs[0].bold and first.runs[1].text == "" and "Réponse simulée" in first.text
@@ -188,7 +207,9 @@ def test_docx_in_docx_out_same_paragraphs_styles_and_mention(
 
 
 def test_bad_uploads_get_a_clear_message(
-    agent_client: tuple[TestClient, str], db: Session, measured: None,
+    agent_client: tuple[TestClient, str],
+    db: Session,
+    measured: None,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     client, csrf = agent_client

@@ -32,7 +32,7 @@ from civique.documents.parse import ParseLimits, parse
 from civique.errors import UserError
 from civique.governance import exports
 from civique.i18n import gettext
-from civique.llm.gateway import Completed, Gateway, GatewayError, Privacy
+from civique.llm.gateway import Completed, GatewayError, Privacy
 from civique.llm.types import ChatMessage, ChatParams
 from civique.llm.usage import CallContext
 from civique.tools.models import ToolRun
@@ -163,8 +163,12 @@ async def _prepare(
     model = chat_model(runner.gateway, session, actor)
     template = tool.main_template(inputs)
     ctx = CallContext(
-        org_id=actor.org_id, user_id=actor.id, role=actor.role, tool=tool.id,
-        prompt_template=template.full_name, prompt_template_version=template.version,
+        org_id=actor.org_id,
+        user_id=actor.id,
+        role=actor.role,
+        tool=tool.id,
+        prompt_template=template.full_name,
+        prompt_template_version=template.version,
     )
     return _Job(tool, inputs, context, model.id, ctx, Privacy(scope=f"tool:{uuid.uuid4().hex}"))
 
@@ -198,7 +202,10 @@ def _failed(number: int, total: int, code: str) -> UserError:
     from civique.errors import error_message
 
     return UserError(
-        "translation_document_failed", 502, paragraph=number, total=total,
+        "translation_document_failed",
+        502,
+        paragraph=number,
+        total=total,
         reason=error_message(UserError(code)),
     )
 
@@ -207,11 +214,13 @@ def _bounded(texts: list[str]) -> None:
     if not texts:
         raise UserError("translation_document_empty", 422)
     if len(texts) > MAX_PARAGRAPHS:
-        raise UserError("translation_document_too_long", 413, count=len(texts),
-                        limit=MAX_PARAGRAPHS)
+        raise UserError(
+            "translation_document_too_long", 413, count=len(texts), limit=MAX_PARAGRAPHS
+        )
     if sum(len(t) + 2 for t in texts) > TEXT_MAX_CHARS:
-        raise UserError("too_long", 413, length=sum(len(t) + 2 for t in texts),
-                        limit=TEXT_MAX_CHARS)
+        raise UserError(
+            "too_long", 413, length=sum(len(t) + 2 for t in texts), limit=TEXT_MAX_CHARS
+        )
 
 
 async def _translate_all(runner: ToolRunner, job: _Job, texts: list[str]) -> list[str]:
@@ -224,7 +233,11 @@ async def _translate_all(runner: ToolRunner, job: _Job, texts: list[str]) -> lis
 
 
 async def translate_document(
-    runner: ToolRunner, session: Session, actor: User, data: bytes, filename: str,
+    runner: ToolRunner,
+    session: Session,
+    actor: User,
+    data: bytes,
+    filename: str,
     raw: Mapping[str, Any],
 ) -> TranslatedDocument:
     """Translate an uploaded document; refused with a clear message before any call when the
@@ -248,8 +261,7 @@ def _extracted(data: bytes, filename: str) -> list[str]:
             raise UserError("translation_document_empty", 422) from None
         from civique.errors import error_message
 
-        raise UserError("translation_document_unreadable", 422,
-                        reason=error_message(exc)) from None
+        raise UserError("translation_document_unreadable", 422, reason=error_message(exc)) from None
     texts: list[str] = []
     for section in parsed.sections:
         texts.extend(p.strip() for p in section.text.split("\n\n") if p.strip())
@@ -275,8 +287,11 @@ async def _translate_docx(
     out = io.BytesIO()
     document.save(out)
     return TranslatedDocument(
-        output_id, len(texts), _name(filename, job.inputs.target_language),
-        _if_exportable(runner, session, output_id, out.getvalue()), "docx",
+        output_id,
+        len(texts),
+        _name(filename, job.inputs.target_language),
+        _if_exportable(runner, session, output_id, out.getvalue()),
+        "docx",
     )
 
 
@@ -292,7 +307,9 @@ def _name(filename: str, language: str) -> str:
     return f"{safe}.{language}.docx"
 
 
-def _if_exportable(runner: ToolRunner, session: Session, output_id: int, data: bytes) -> bytes | None:
+def _if_exportable(
+    runner: ToolRunner, session: Session, output_id: int, data: bytes
+) -> bytes | None:
     """The file, unless the organisation requires a validation before this tool's outputs leave."""
     from civique.governance.validation import gated
     from civique.llm.models import OutputRecord
@@ -313,11 +330,19 @@ async def _record(
         job.ctx, job.model_id, job.last.call_id, job.messages, text, "ok", job.last.privacy
     )
     inputs = job.inputs.model_copy(update={"text": source})
-    session.add(ToolRun(
-        org_id=job.ctx.org_id, user_id=job.ctx.user_id, tool=job.tool.id,
-        inputs=inputs.model_dump(mode="json"), model_id=job.model_id, status="ok",
-        parts_total=len(texts), parts_done=len(texts), output_id=output_id,
-    ))
+    session.add(
+        ToolRun(
+            org_id=job.ctx.org_id,
+            user_id=job.ctx.user_id,
+            tool=job.tool.id,
+            inputs=inputs.model_dump(mode="json"),
+            model_id=job.model_id,
+            status="ok",
+            parts_total=len(texts),
+            parts_done=len(texts),
+            output_id=output_id,
+        )
+    )
     session.commit()
     session.expire_all()
     return output_id

@@ -30,17 +30,28 @@ def _tool(request: Request, actor: User) -> Tool:
 
 
 def _page(
-    request: Request, actor: User, values: dict[str, Any] | None = None, status: int = 200,
-    error: str | None = None, errors: dict[str, str] | None = None,
+    request: Request,
+    actor: User,
+    values: dict[str, Any] | None = None,
+    status: int = 200,
+    error: str | None = None,
+    errors: dict[str, str] | None = None,
 ) -> Response:
     tool = _tool(request, actor)
     extras = form_extras(request, tool, actor)
     fields = [f for f in forms.fields_of(tool.input_model) if f.name in _FIELDS]
     return page(
-        request, "tools/translation_document.html", status, tool=tool,
-        fields=forms.with_choices(fields, extras.choices), notes=extras.notes,
-        values=values or {}, errors=errors or {}, error=error,
-        max_bytes=document.MAX_BYTES, max_paragraphs=document.MAX_PARAGRAPHS,
+        request,
+        "tools/translation_document.html",
+        status,
+        tool=tool,
+        fields=forms.with_choices(fields, extras.choices),
+        notes=extras.notes,
+        values=values or {},
+        errors=errors or {},
+        error=error,
+        max_bytes=document.MAX_BYTES,
+        max_paragraphs=document.MAX_PARAGRAPHS,
     )
 
 
@@ -63,7 +74,11 @@ async def translate_document(
     try:
         with request.app.state.sessions() as db:
             result = await document.translate_document(
-                request.app.state.tool_runner, db, actor, data, filename,
+                request.app.state.tool_runner,
+                db,
+                actor,
+                data,
+                filename,
                 forms.parse_form(tool.input_model, {**values, "text": "…"}),
             )
     except UserError as exc:
@@ -77,7 +92,9 @@ async def translate_document(
             count=result.paragraphs,
         )
         if result.source_kind == "docx":
-            message += " " + gettext("It must be approved by a validator before it can be exported.")
+            message += " " + gettext(
+                "It must be approved by a validator before it can be exported."
+            )
         return done(request, f"/outputs/{result.output_id}", message)
     return Response(
         result.data,

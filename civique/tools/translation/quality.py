@@ -9,8 +9,16 @@ from typing import Any
 
 # The Unicode script names (the first word of a letter's name) each target language writes in.
 SCRIPTS: dict[str, str] = {
-    "fr": "LATIN", "en": "LATIN", "de": "LATIN", "it": "LATIN", "es": "LATIN", "pt": "LATIN",
-    "sq": "LATIN", "ar": "ARABIC", "uk": "CYRILLIC", "ti": "ETHIOPIC",
+    "fr": "LATIN",
+    "en": "LATIN",
+    "de": "LATIN",
+    "it": "LATIN",
+    "es": "LATIN",
+    "pt": "LATIN",
+    "sq": "LATIN",
+    "ar": "ARABIC",
+    "uk": "CYRILLIC",
+    "ti": "ETHIOPIC",
 }
 # py3langid has no Tigrinya model; Amharic is its closest language (same script, related).
 LANGID_CODES: dict[str, str] = {"ti": "am"}

@@ -17,8 +17,15 @@ Level = Literal["good", "fair", "poor", "unsupported", "unknown"]
 # Model id prefix → target language → level. Measured on 2026-11-26 (see docs/benchmarks.md).
 SUPPORT: dict[str, dict[str, Level]] = {
     "embedded/qwen2.5-1.5b": {
-        "en": "good", "de": "good", "it": "good", "es": "good", "pt": "good",
-        "ar": "fair", "uk": "fair", "sq": "poor", "ti": "unsupported",
+        "en": "good",
+        "de": "good",
+        "it": "good",
+        "es": "good",
+        "pt": "good",
+        "ar": "fair",
+        "uk": "fair",
+        "sq": "poor",
+        "ti": "unsupported",
     },
 }
 LEVEL_LABELS: dict[str, str] = {

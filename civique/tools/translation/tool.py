@@ -39,10 +39,19 @@ _REGISTER_PROMPTS = {
     "simple": "simple everyday words and short sentences, for readers new to the language",
 }
 PROMPT_NAMES: dict[str, str] = {
-    "fr": "French", "en": "English", "de": "German", "it": "Italian", "es": "Spanish",
-    "pt": "Portuguese", "ar": "Arabic (العربية)", "uk": "Ukrainian (українська, Cyrillic script)",
-    "ti": "Tigrinya (ትግርኛ, Ge'ez script)", "sq": "Albanian (shqip)",
+    "fr": "French",
+    "en": "English",
+    "de": "German",
+    "it": "Italian",
+    "es": "Spanish",
+    "pt": "Portuguese",
+    "ar": "Arabic (العربية)",
+    "uk": "Ukrainian (українська, Cyrillic script)",
+    "ti": "Tigrinya (ትግርኛ, Ge'ez script)",
+    "sq": "Albanian (shqip)",
 }
+_LANGUAGE_LABELS: dict[str, Any] = dict(LANGUAGES)  # typed for pydantic's JSON schema
+_REGISTER_LABELS: dict[str, Any] = dict(REGISTERS)
 MACHINE_TRANSLATION = N_("Machine translation — to be proof-read.")
 MISSING_GLOSSARY = N_("This glossary does not exist or you may not see it.")
 
@@ -56,13 +65,13 @@ class TranslationInput(BaseModel):
         default="fr",
         title=N_("From"),
         description=N_("The language of the text."),
-        json_schema_extra={"labels": LANGUAGES},
+        json_schema_extra={"labels": _LANGUAGE_LABELS},
     )
     target_language: LanguageCode = Field(
         default="en",
         title=N_("Into"),
         description=N_("The language to translate into."),
-        json_schema_extra={"labels": LANGUAGES},
+        json_schema_extra={"labels": _LANGUAGE_LABELS},
     )
     text: str = Field(
         title=N_("Text to translate"),
@@ -81,7 +90,7 @@ class TranslationInput(BaseModel):
         default=None,
         title=N_("Tone"),
         description=N_("Optional: the tone of the translation."),
-        json_schema_extra={"labels": REGISTERS},
+        json_schema_extra={"labels": _REGISTER_LABELS},
     )
 
 
@@ -166,18 +175,33 @@ def _support_notes(levels: Mapping[str, str], model: ModelInfo) -> list[tuple[st
 
     notes = []
     if names("poor"):
-        notes.append(("warning", gettext(
-            "With the model %(model)s, translations into %(languages)s are poor (measured): "
-            "have them checked by a fluent reader before use.",
-            model=model.id, languages=names("poor"))))
+        notes.append(
+            (
+                "warning",
+                gettext(
+                    "With the model %(model)s, translations into %(languages)s are poor "
+                    "(measured): have them checked by a fluent reader before use.",
+                    model=model.id,
+                    languages=names("poor"),
+                ),
+            )
+        )
     if names("unsupported"):
-        notes.append(("warning", gettext(
-            "The model %(model)s cannot translate into %(languages)s: such runs are refused.",
-            model=model.id, languages=names("unsupported"))))
+        notes.append(
+            (
+                "warning",
+                gettext(
+                    "The model %(model)s cannot translate into %(languages)s: such runs are "
+                    "refused.",
+                    model=model.id,
+                    languages=names("unsupported"),
+                ),
+            )
+        )
     return notes
 
 
-# The prompt ----------------------------------------------------------------------------------------
+# The prompt --------------------------------------------------------------------------------------
 
 
 def build_messages(inputs: BaseModel, context: ToolContext, tool: Tool) -> list[ChatMessage]:
@@ -200,9 +224,7 @@ def build_messages(inputs: BaseModel, context: ToolContext, tool: Tool) -> list[
     return [ChatMessage("system", system), ChatMessage("user", user)]
 
 
-
-
-# After running ------------------------------------------------------------------------------------
+# After running -----------------------------------------------------------------------------------
 
 
 def check(text: str, inputs: BaseModel, context: ToolContext) -> list[Finding]:
@@ -213,9 +235,7 @@ def check(text: str, inputs: BaseModel, context: ToolContext) -> list[Finding]:
     if found is None:
         found = _stored_glossary(context, given)
     violations = glossary_check.check(given.text, text, given.target_language, found)
-    results = [
-        dataclasses.replace(f, start=None, end=None) for f in shown(violations, given.text)
-    ]
+    results = [dataclasses.replace(f, start=None, end=None) for f in shown(violations, given.text)]
     results.extend(shown(_shape(text, given), text))
     return results
 
@@ -231,21 +251,34 @@ def _shape(text: str, inputs: TranslationInput) -> list[CheckerFinding]:
     found: list[CheckerFinding] = []
     source, target = len(paragraphs(inputs.text)), len(paragraphs(text))
     if source != target:
-        found.append(CheckerFinding(
-            "translation.paragraphs",
-            N_("The source has %(source)s paragraphs and the translation %(target)s: one may "
-               "be missing, merged or added."),
-            params={"source": source, "target": target}))
+        found.append(
+            CheckerFinding(
+                "translation.paragraphs",
+                N_(
+                    "The source has %(source)s paragraphs and the translation %(target)s: one may "
+                    "be missing, merged or added."
+                ),
+                params={"source": source, "target": target},
+            )
+        )
     language = inputs.target_language
     if text.strip() and quality.script_share(text, language) < 0.5:
-        found.append(CheckerFinding(
-            "translation.script", N_("Most of the translation is not written in the script "
-                                     "of %(language)s."),
-            severity="error", params={"language": gettext(LANGUAGES[language])}))
+        found.append(
+            CheckerFinding(
+                "translation.script",
+                N_("Most of the translation is not written in the script of %(language)s."),
+                severity="error",
+                params={"language": gettext(LANGUAGES[language])},
+            )
+        )
     elif quality.is_language(text, language) is False:
-        found.append(CheckerFinding(
-            "translation.language", N_("The translation does not look like %(language)s."),
-            params={"language": gettext(LANGUAGES[language])}))
+        found.append(
+            CheckerFinding(
+                "translation.language",
+                N_("The translation does not look like %(language)s."),
+                params={"language": gettext(LANGUAGES[language])},
+            )
+        )
     return found
 
 
