@@ -2,8 +2,8 @@
 
 The levels of the embedded model come from `bench/tools_translation.py` (docs/benchmarks.md,
 "Translation"): five French administrative paragraphs translated into each language, scored on
-the script, the language identified and the glossary terms kept. A model not in the table is
-"unknown": the page says it was not measured, and runs are allowed.
+the script, the language identified and the glossary terms kept. A model or language not in the
+table is "unknown": the page says it was not measured, and runs are allowed.
 """
 
 from __future__ import annotations
@@ -42,4 +42,4 @@ def support(model_id: str, language: str) -> Level:
     matches = [prefix for prefix in SUPPORT if model_id.startswith(prefix)]
     if not matches:
         return "unknown"
-    return SUPPORT[max(matches, key=len)].get(language, "unsupported")
+    return SUPPORT[max(matches, key=len)].get(language, "unknown")

@@ -163,7 +163,9 @@ def form_extras(context: ToolContext, model: ModelInfo | None) -> FormExtras:
         return FormExtras(choices=choices)
     levels = {code: support(model.id, code) for code in LANGUAGES if code != "fr"}
     choices["target_language"] = [
-        (code, f"{gettext(name)} — {gettext(LEVEL_LABELS[levels.get(code, 'good')])}")
+        (code, f"{gettext(name)} — {gettext(LEVEL_LABELS[levels[code]])}")
+        if code in levels
+        else (code, gettext(name))
         for code, name in LANGUAGES.items()
     ]
     return FormExtras(choices=choices, notes=_support_notes(levels, model))
