@@ -114,7 +114,9 @@ def level(script: float, identified: float, adherence: float) -> str:
     return "good"
 
 
-def run(model_path: Path, threads: int = 2, context_tokens: int = 4096) -> tuple[str, dict]:
+def run(
+    model_path: Path, threads: int = 2, context_tokens: int = 4096
+) -> tuple[str, dict[str, Any]]:
     """Translate and score; the Markdown section and the raw numbers."""
     from llama_cpp import Llama  # heavy import, only for this benchmark
 
