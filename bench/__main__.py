@@ -16,7 +16,8 @@ READING = ROOT / "bench" / "reading.md"
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--only", choices=["embedded", "web", "documents", "pii", "tools"],
+    parser.add_argument("--only", choices=["embedded", "web", "documents", "pii", "tools",
+                                           "translation"],
                         help="run one benchmark only (documents, pii: its section is replaced "
                         "in the existing file)")
     parser.add_argument("--quick", action="store_true",
@@ -68,6 +69,13 @@ def main(argv: list[str] | None = None) -> int:
             reading = READING.read_text(encoding="utf-8") if READING.exists() else None
             return _alone(args, section, "Documents", reading)
         sections.append(section)
+    if args.only == "translation":  # about 5 minutes on a quiet machine: only when asked
+        from bench import tools_translation
+
+        print("==> Translation", flush=True)
+        section = tools_translation.measure()
+        print(section + "\n", flush=True)
+        return _alone(args, section, "Translation")
     if args.only in (None, "pii"):
         from bench import pii
 

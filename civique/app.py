@@ -61,6 +61,7 @@ from civique.tools.plain_language.jargon_routes import router as jargon_router
 from civique.tools.registry import default_registry
 from civique.tools.routes import router as tools_router
 from civique.tools.service import ToolRunner
+from civique.tools.translation.document_routes import router as translation_document_router
 from civique.tools.translation.glossary_routes import router as glossary_router
 from civique.web.deps import (
     CharterRequired,
@@ -149,6 +150,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lab_challenges_router,
         lab_experiments_router,
         glossary_router,
+        translation_document_router,
         letter_library_router,
         jargon_router,
         lab_feedback_router,

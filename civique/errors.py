@@ -235,6 +235,30 @@ MESSAGES: dict[str, str] = {
         "%(limit)s. Run it in several pieces."
     ),
     "tool_not_a_tool_output": N_("This output was not made by a tool: it cannot be regenerated."),
+    # The translation tool.
+    "translation_same_language": N_("Choose a target language other than the source language."),
+    "translation_unsupported": N_(
+        "The model %(model)s cannot translate into %(language)s (measured): ask your "
+        "administrator for another model, or have the text translated by a person."
+    ),
+    "translation_document_type": N_(
+        "This file is not a DOCX, ODT or PDF document (its content was checked, not its name)."
+    ),
+    "translation_document_too_big": N_(
+        "The file is too big: %(size)s bytes, the limit is %(limit)s."
+    ),
+    "translation_document_empty": N_("The document has no text to translate."),
+    "translation_document_unreadable": N_(
+        "The document could not be read: it may be damaged or protected. %(reason)s"
+    ),
+    "translation_document_too_long": N_(
+        "The document has %(count)s paragraphs to translate, the limit is %(limit)s: split it "
+        "and translate it in several files. Nothing was translated."
+    ),
+    "translation_document_failed": N_(
+        "The model failed at paragraph %(paragraph)s of %(total)s; nothing was kept, try again. "
+        "%(reason)s"
+    ),
     "proofreading_who": N_("Give the proof-reader's name and role (at most 200 characters each)."),
     "proofreading_date": N_(
         "Give the day of the proof-reading as year-month-day, not in the future."

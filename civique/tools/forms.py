@@ -7,6 +7,7 @@ template, `parse_form` turns posted strings into the model's input, `field_error
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import enum
 import types
@@ -128,6 +129,19 @@ def fields_of(model: type[BaseModel]) -> list[FormField]:
             )
         )
     return found
+
+
+def with_choices(
+    fields: list[FormField], choices: Mapping[str, list[tuple[str, str]]]
+) -> list[FormField]:
+    """The fields with choices computed for the request (a tool's `form_extras`): each named
+    field becomes a select of those values (labels already translated)."""
+    return [
+        dataclasses.replace(f, widget="select", choices=tuple(choices[f.name]))
+        if f.name in choices
+        else f
+        for f in fields
+    ]
 
 
 def _bound(info: FieldInfo, inclusive: str, exclusive: str) -> float | None:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
@@ -47,6 +49,7 @@ class OutputTool:
     later_ids: list[int]
     proofreadings: list[Proofreading] = field(default_factory=list)
     needs_proofreading: bool = False
+    panel: Mapping[str, Any] = field(default_factory=dict)  # the tool's `panel` data
 
     @property
     def partial(self) -> bool:
@@ -87,6 +90,7 @@ def output_tool(
     findings = (
         tool.check(text, inputs, context) if tool.check is not None and inputs is not None else []
     )
+    panel = tool.panel(text, inputs, context) if tool.panel is not None else {}
     later = session.scalars(
         select(ToolRun.output_id).where(
             ToolRun.org_id == record.org_id,
@@ -103,6 +107,7 @@ def output_tool(
         later_ids=[i for i in later if i is not None],
         proofreadings=proofreadings(session, record),
         needs_proofreading=bool(inputs is not None and tool.needs_proofreading(inputs)),
+        panel=panel,
     )
 
 

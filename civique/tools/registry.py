@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from civique.auth.models import User
-from civique.llm.types import ChatMessage
+from civique.llm.types import ChatMessage, ModelInfo
 
 if TYPE_CHECKING:
     from civique.llm.gateway import Gateway
@@ -29,7 +29,11 @@ if TYPE_CHECKING:
 Severity = Literal["info", "warning", "error"]
 FORMATS = ("docx", "odt", "pdf")
 # Packages whose `register(registry)` adds the built-in tools, in the order pages list them.
-BUILTIN = ("civique.tools.plain_language", "civique.tools.deliberation")
+BUILTIN = (
+    "civique.tools.plain_language",
+    "civique.tools.deliberation",
+    "civique.tools.translation",
+)
 
 _TEMPLATE_FILE = re.compile(r"^(?P<name>[a-z0-9_]+)\.v(?P<version>\d+)\.txt$")
 
@@ -101,11 +105,25 @@ class ToolContext:
         return self.session
 
 
+@dataclass(frozen=True)
+class FormExtras:
+    """What a tool adds to its form for one organisation and model: choices computed then (e.g.
+    the organisation's glossaries) replacing a field's widget by a select, and notes shown
+    above the form, as (severity, translated text)."""
+
+    choices: Mapping[str, list[tuple[str, str]]] = field(default_factory=dict)
+    notes: list[tuple[str, str]] = field(default_factory=list)
+
+
 BuildMessages = Callable[[BaseModel, "ToolContext", "Tool"], list[ChatMessage]]
 Check = Callable[[str, BaseModel, "ToolContext"], list[Finding]]
 # Before the prompt is built: look things up (documents to ground on, the letterhead, a
 # glossary) and return the context enriched with them. Async: it may search through the gateway.
 Gather = Callable[[BaseModel, "ToolContext", "Gateway"], Awaitable["ToolContext"]]
+# The form's choices and notes for this organisation and the model that will run (None: none).
+MakeFormExtras = Callable[["ToolContext", "ModelInfo | None"], FormExtras]
+# Data for the tool's own panel on the output page, from the current text and the inputs.
+Panel = Callable[[str, "BaseModel | None", "ToolContext"], Mapping[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -134,6 +152,11 @@ class Tool:
     # A warning every output of the tool carries, on its page and in its exported files (an
     # English source string), e.g. "legal validity not guaranteed" for deliberations.
     notice: str | None = None
+    form_extras: MakeFormExtras | None = None
+    form_template: str | None = None  # included above the form (e.g. links to a tool's pages)
+    # The output page includes `panel_template` with `panel`'s data (e.g. a side-by-side view).
+    panel: Panel | None = None
+    panel_template: str | None = None
     templates: dict[str, PromptTemplate] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:

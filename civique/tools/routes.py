@@ -17,7 +17,7 @@ from civique.governance import validation_routes
 from civique.i18n import gettext
 from civique.orgs.pages import done, failed, page
 from civique.tools import forms, outputs, service
-from civique.tools.registry import Tool, ToolRegistry
+from civique.tools.registry import FormExtras, Tool, ToolRegistry
 from civique.web.deps import DB, AppSettings, api_error_body, check_csrf, require
 
 router = APIRouter()
@@ -45,20 +45,35 @@ def tools_page(request: Request, actor: ToolUser, db: DB) -> Response:
     )
 
 
+def form_extras(request: Request, tool: Tool, actor: User) -> FormExtras:
+    """The tool's choices and notes for the actor's organisation and default chat model."""
+    if tool.form_extras is None:
+        return FormExtras()
+    with request.app.state.sessions() as db:
+        try:
+            model = service.chat_model(request.app.state.gateway, db, actor)
+        except UserError:
+            model = None  # no model: the run will say so
+        return tool.form_extras(service.tool_context(db, actor.org_id, actor), model)
+
+
 def _form_page(
     request: Request,
     tool: Tool,
+    actor: User,
     values: Mapping[str, Any] | None = None,
     errors: Mapping[str, str] | None = None,
     status: int = 200,
     error: str | None = None,
 ) -> Response:
+    extras = form_extras(request, tool, actor)
     return page(
         request,
         "tools/tool.html",
         status,
         tool=tool,
-        fields=forms.fields_of(tool.input_model),
+        fields=forms.with_choices(forms.fields_of(tool.input_model), extras.choices),
+        notes=extras.notes,
         values=values or {},
         errors=errors or {},
         error=error,
@@ -68,17 +83,19 @@ def _form_page(
 @router.get("/tools/{tool_id}", name="tool")
 def tool_page(request: Request, actor: ToolUser, db: DB, tool_id: str) -> Response:
     """A tool's form."""
-    return _form_page(request, service.usable_tool(db, actor, _registry(request), tool_id))
+    return _form_page(request, service.usable_tool(db, actor, _registry(request), tool_id), actor)
 
 
-def _refused(request: Request, tool: Tool, exc: UserError, values: Mapping[str, Any]) -> Response:
+def _refused(
+    request: Request, tool: Tool, actor: User, exc: UserError, values: Mapping[str, Any]
+) -> Response:
     """A run refused before it started: field errors (422) or a limit, the values kept."""
     fields = exc.errors if isinstance(exc, service.InvalidInputs) else {}
     if _streams(request):
         body = api_error_body(exc)
         body["error"]["fields"] = fields
         return JSONResponse(body, status_code=exc.status)
-    return _form_page(request, tool, values, fields, exc.status, error_message(exc))
+    return _form_page(request, tool, actor, values, fields, exc.status, error_message(exc))
 
 
 @router.post("/tools/{tool_id}", dependencies=Csrf)
@@ -95,13 +112,13 @@ async def run_tool(request: Request, actor: ToolUser, tool_id: str) -> Response:
         except UserError as exc:
             if exc.status == 404:
                 raise
-            return _refused(request, tool, exc, values)
+            return _refused(request, tool, actor, exc, values)
     return await _start(
         request,
         actor,
         plan,
         None,
-        lambda msg: _form_page(request, tool, values, status=502, error=msg),
+        lambda msg: _form_page(request, tool, actor, values, status=502, error=msg),
     )
 
 

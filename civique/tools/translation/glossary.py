@@ -231,6 +231,11 @@ def _applicable(folded_source: str, target_lang: str, glossary: Glossary) -> lis
             if _pattern(e.term).search(folded_source)]
 
 
+def applicable_entries(source: str, target_lang: str, glossary: Glossary) -> list[Entry]:
+    """The glossary entries for `target_lang` whose term occurs in `source`."""
+    return _applicable(fold(source), target_lang, glossary)
+
+
 def applicable_terms(source: str, target_lang: str, glossary: Glossary) -> int:
     """How many glossary terms for `target_lang` occur in `source`."""
     return len(_applicable(fold(source), target_lang, glossary))
