@@ -47,7 +47,14 @@ Filters = Annotated[DashboardQuery, Depends(dashboard_query)]
 
 def _build(db: Session, settings: Settings, actor: User, q: DashboardQuery) -> dashboards.Dashboard:
     filters = dashboards.make_filters(
-        db, actor, q.start, q.end, optional_id(q.unit_id), q.tool, q.model
+        db,
+        actor,
+        q.start,
+        q.end,
+        optional_id(q.unit_id),
+        q.tool,
+        q.model,
+        use_rollups=settings.lab_rollups,
     )
     return dashboards.dashboard(db, actor, filters, settings.lab_min_group_size)
 
