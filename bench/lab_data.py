@@ -117,7 +117,7 @@ def _org_people(engine: Engine, org_id: int, units: int, users: int, rng: random
                          "role": "agent", "active": True, "session_epoch": 0,
                          "created_at": datetime.now(UTC)})
             never = rng.random() < 0.25  # a quarter of the staff never use it
-            start = 0 if rng.random() < 0.3 else rng.randrange(weeks - 6)
+            start = 0 if rng.random() < 0.3 else rng.randrange(max(1, weeks - 6))
             people.append(Person(first + n, org_id, unit, 0.0 if never else
                                  rng.lognormvariate(0, 1.2), start, _weighted(rng, TOOLS)))
         conn.execute(insert(User), rows)
