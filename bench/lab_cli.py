@@ -40,8 +40,8 @@ def add_lab_options(parser: argparse.ArgumentParser) -> None:
 
 def lab_options(args: argparse.Namespace) -> Options:
     """The `Options` of `bench.lab_dashboards.run` from parsed arguments."""
-    from bench.lab_data import Sizes
     from bench.lab_dashboards import Options
+    from bench.lab_data import Sizes
 
     return Options(
         sizes=Sizes(users=args.lab_users, outputs=args.lab_outputs, feedback=args.lab_feedback),

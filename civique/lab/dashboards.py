@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from civique.auth.models import User
 from civique.errors import NotFound, UserError
-from civique.lab.feedback import PROBLEMS
 from civique.lab import rollups
+from civique.lab.feedback import PROBLEMS
 from civique.lab.rollup_models import (
     MARK_COLUMNS,
     PROBLEM_COLUMNS,
