@@ -203,6 +203,7 @@ def rollup(url: str) -> float:
         with engine.connect() as conn:
             rollups.rebuild(conn)
             conn.commit()
+        rollups.vacuum(engine)
         return time.perf_counter() - started
     finally:
         engine.dispose()

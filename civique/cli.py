@@ -178,6 +178,8 @@ def _lab(settings: Settings, args: argparse.Namespace) -> int:
         with make_session_factory(engine)() as session:
             weeks = rollups.rebuild(session) if args.all else rollups.refresh(session)
             session.commit()
+        if args.all:
+            rollups.vacuum(engine)
     finally:
         engine.dispose()
     print(f"{weeks} week(s) rolled up in {time.perf_counter() - started:.1f} s")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, case, func, select, text
 from sqlalchemy.orm import Session
 
 from civique.auth.models import User
@@ -31,6 +31,7 @@ from civique.llm.models import ModelCall, OutputRecord
 from civique.orgs.models import Unit
 
 AnySelect = Select[*tuple[Any, ...]]  # a select of any columns
+WORK_MEM = "64MB"
 DEFAULT_WEEKS = 12  # without a period, the last twelve weeks: fast at scale, and recent
 
 
@@ -470,6 +471,10 @@ def errors(session: Session, actor: User, f: Filters, minimum: int) -> list[Erro
 
 def dashboard(session: Session, actor: User, f: Filters, minimum: int) -> Dashboard:
     """Every figure for these filters (the actor's organisation only)."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Hundreds of thousands of (week, person) groups: PostgreSQL's default 4 MB makes the
+        # hash aggregates spill to disk; for this transaction only.
+        session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
     stats = feedback_stats(session, actor, f)
     return Dashboard(
         filters=f,

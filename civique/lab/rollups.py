@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Date,
+    Engine,
     Integer,
     Select,
     and_,
@@ -30,6 +31,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
@@ -224,9 +226,24 @@ def refresh(conn: Connection | Session, today: date | None = None,
 
 def rebuild(conn: Connection | Session, today: date | None = None) -> int:
     """Forget every rollup and build them again (`civique lab rollup --all`)."""
-    for model in (LabOutputsWeekly, LabCallsWeekly, LabFeedbackWeekly, LabRollupWeek):
+    tables = (LabOutputsWeekly, LabCallsWeekly, LabFeedbackWeekly, LabRollupWeek)
+    for model in tables:
         conn.execute(delete(model))
-    return refresh(conn, today)
+    done = refresh(conn, today)
+    for model in tables:  # fresh statistics, or the planner takes the new rows for none
+        conn.execute(text(f"ANALYZE {model.__tablename__}"))
+    return done
+
+
+def vacuum(engine: Engine) -> None:
+    """VACUUM ANALYZE the rollups on PostgreSQL after a rebuild (autovacuum would, later):
+    index-only scans need the visibility map."""
+    if engine.dialect.name != "postgresql":
+        return
+    names = ", ".join(m.__tablename__ for m in (LabOutputsWeekly, LabCallsWeekly,
+                                                 LabFeedbackWeekly, LabRollupWeek))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f"VACUUM ANALYZE {names}"))
 
 
 def invalidate(session: Session, org_id: int, week: date | None = None) -> None:
