@@ -189,6 +189,9 @@ def time_pages(url: str, info: dict[str, str], sets: list[tuple[str, dict[str, s
                 times.append((time.perf_counter() - started) * 1000)
                 assert response.status_code == 200
             out.append(Timing(name, times, len(response.content)))
+            label = "rollups" if rollups else "baseline"
+            print(f"    {label}, {name}: p50 {out[-1].p50:.0f} ms, p95 {out[-1].p95:.0f} ms",
+                  flush=True)
     return out
 
 
