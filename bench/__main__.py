@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bench.common import ROOT, machine, table
 from bench.documents_cli import add_document_options, document_options, replace_section
+from bench.lab_cli import add_lab_options, lab_options
 
 OUTPUT = ROOT / "docs" / "benchmarks.md"
 READING = ROOT / "bench" / "reading.md"
@@ -17,7 +18,7 @@ READING = ROOT / "bench" / "reading.md"
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--only", choices=["embedded", "web", "documents", "pii", "tools",
-                                           "translation"],
+                                           "translation", "lab"],
                         help="run one benchmark only (documents, pii: its section is replaced "
                         "in the existing file)")
     parser.add_argument("--quick", action="store_true",
@@ -26,6 +27,7 @@ def _parser() -> argparse.ArgumentParser:
                         help="Markdown file to write (default: docs/benchmarks.md)")
     parser.add_argument("--no-write", action="store_true", help="print only")
     add_document_options(parser)
+    add_lab_options(parser)
     return parser
 
 
@@ -93,6 +95,15 @@ def main(argv: list[str] | None = None) -> int:
         print(section + "\n", flush=True)
         if args.only == "tools":
             return _alone(args, section, "Drafting tools")
+        sections.append(section)
+    if args.only in (None, "lab"):
+        from bench import lab_dashboards
+
+        print("==> Lab dashboards", flush=True)
+        section, _ = lab_dashboards.run(lab_options(args))
+        print(section + "\n", flush=True)
+        if args.only == "lab":
+            return _alone(args, section, "Lab dashboards")
         sections.append(section)
     elapsed = time.perf_counter() - started
     document = _document(info, load_before, os.getloadavg(), elapsed, sections)

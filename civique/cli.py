@@ -50,6 +50,13 @@ def main(argv: list[str] | None = None) -> int:
         "daily); idempotent",
     )
     purge.add_argument("--dry-run", action="store_true", help="count, delete nothing")
+    lab = commands.add_parser("lab", help="the Lab's dashboards")
+    lab_actions = lab.add_subparsers(dest="lab_command", required=True)
+    rollup = lab_actions.add_parser(
+        "rollup",
+        help="roll up the closed weeks not yet rolled up (the worker does it periodically)",
+    )
+    rollup.add_argument("--all", action="store_true", help="forget every rollup, rebuild all")
     bench = commands.add_parser("bench", help="run the benchmarks (from the repository)")
     bench.add_argument("bench_args", nargs=argparse.REMAINDER, help="passed to `python -m bench`")
     args = parser.parse_args(argv)
@@ -65,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         "audit": _audit,
         "vault": _vault,
         "retention": _retention,
+        "lab": _lab,
         "bench": _bench,
     }[args.command]
     try:
@@ -153,6 +161,28 @@ def _retention(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     print("\n".join(describe(r, args.dry_run) for r in results) or "no organisation has a policy")
+    return 0
+
+
+def _lab(settings: Settings, args: argparse.Namespace) -> int:
+    import time
+
+    from civique.db.engine import make_engine, make_session_factory
+    from civique.db.migrate import upgrade
+    from civique.lab import rollups
+
+    upgrade(settings)
+    engine = make_engine(settings.sqlalchemy_url)
+    started = time.perf_counter()
+    try:
+        with make_session_factory(engine)() as session:
+            weeks = rollups.rebuild(session) if args.all else rollups.refresh(session)
+            session.commit()
+        if args.all:
+            rollups.vacuum(engine)
+    finally:
+        engine.dispose()
+    print(f"{weeks} week(s) rolled up in {time.perf_counter() - started:.1f} s")
     return 0
 
 

@@ -335,6 +335,19 @@ class Settings(BaseSettings):
         description="Smallest number of distinct people behind a dashboard figure: any cell "
         "computed from fewer is hidden, so that the Lab measures uses, not individuals.",
     )
+    lab_rollups: bool = Field(
+        default=True,
+        description="Dashboards read closed, rolled-up ISO weeks from the weekly rollup tables "
+        "(kept by the worker every `lab_rollup_minutes`, or `civique lab rollup`) and only the "
+        "other days from the raw tables; false: every figure from the raw tables (slow at scale).",
+    )
+    lab_rollup_minutes: int = Field(
+        default=15,
+        ge=1,
+        le=1440,
+        description="How often the worker rolls up the closed weeks not yet rolled up (new ones, "
+        "and those invalidated by late feedback or an erased account).",
+    )
 
     # Data-subject rights
     rights_export_max_file_bytes: int = Field(

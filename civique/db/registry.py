@@ -9,6 +9,7 @@ from civique.governance import policy_models
 from civique.governance import vault as vault_models
 from civique.lab import feedback_models as lab_feedback_models
 from civique.lab import models as lab_models
+from civique.lab import rollup_models as lab_rollup_models
 from civique.llm import models as llm_models
 from civique.orgs import models as org_models
 from civique.tools import models as tool_models
@@ -26,6 +27,7 @@ __all__ = [
     "jargon_models",
     "lab_feedback_models",
     "lab_models",
+    "lab_rollup_models",
     "library_models",
     "llm_models",
     "org_models",

@@ -13,6 +13,7 @@ from civique.documents.jobs import register as register_documents
 from civique.documents.storage import FileStore
 from civique.governance.jobs import register as register_governance
 from civique.jobs.queue import make_queue
+from civique.lab.jobs import register as register_lab
 from civique.llm.gateway import Gateway
 from civique.settings import Settings
 
@@ -25,6 +26,7 @@ class Jobs:
     ingest: IngestContext
     enqueue_ingestion: Callable[[int], object]
     purge_retention: Callable[[], int]  # runs the daily retention purge now
+    refresh_rollups: Callable[[], int]  # rolls up the Lab's missing closed weeks now
 
 
 def file_store(settings: Settings) -> FileStore:
@@ -38,7 +40,8 @@ def register_all(settings: Settings, sessions: sessionmaker[Session], gateway: G
     ingest = IngestContext(sessions, file_store(settings), gateway, settings)
     enqueue_ingestion = register_documents(queue, ingest)
     purge = register_governance(queue, sessions, gateway.vault, ingest.store, settings)
-    return Jobs(queue, ingest, enqueue_ingestion, purge)
+    refresh = register_lab(queue, sessions, settings)
+    return Jobs(queue, ingest, enqueue_ingestion, purge, refresh)
 
 
 def build_worker_context(settings: Settings) -> Huey:

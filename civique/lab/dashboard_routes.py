@@ -55,7 +55,14 @@ def _build(
     db: Session, settings: Settings, actor: User, q: DashboardQuery
 ) -> tuple[dashboards.Dashboard, dashboard_pipeline.Pipeline]:
     filters = dashboards.make_filters(
-        db, actor, q.start, q.end, optional_id(q.unit_id), q.tool, q.model
+        db,
+        actor,
+        q.start,
+        q.end,
+        optional_id(q.unit_id),
+        q.tool,
+        q.model,
+        use_rollups=settings.lab_rollups,
     )
     typed = dashboard_pipeline.period_given(q.start, q.end)
     filters, challenge = dashboard_pipeline.with_challenge(

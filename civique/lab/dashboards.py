@@ -12,41 +12,27 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Date, Select, case, func, select
-from sqlalchemy.ext.compiler import compiles
+from sqlalchemy import Select, case, func, select, text
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.functions import FunctionElement
 
 from civique.auth.models import User
 from civique.errors import NotFound, UserError
+from civique.lab import rollups
 from civique.lab.feedback import PROBLEMS
-from civique.lab.feedback_models import LabFeedback
+from civique.lab.rollup_models import (
+    MARK_COLUMNS,
+    PROBLEM_COLUMNS,
+    LabCallsWeekly,
+    LabFeedbackWeekly,
+    LabOutputsWeekly,
+)
+from civique.lab.rollups import week_start as week_start  # re-exported: its old home
 from civique.llm.models import ModelCall, OutputRecord
 from civique.orgs.models import Unit
 
 AnySelect = Select[*tuple[Any, ...]]  # a select of any columns
+WORK_MEM = "64MB"
 DEFAULT_WEEKS = 12  # without a period, the last twelve weeks: fast at scale, and recent
-
-
-class week_start(FunctionElement[date]):
-    """The Monday (UTC) of a timestamp's ISO week, on SQLite and PostgreSQL."""
-
-    type = Date()
-    inherit_cache = True
-
-
-@compiles(week_start, "sqlite")
-def _week_sqlite(element: week_start, compiler: SQLCompiler, **kw: Any) -> str:
-    # 'weekday 0' moves forward to the Sunday ending the ISO week (or stays on a Sunday).
-    return f"date({compiler.process(element.clauses, **kw)}, 'weekday 0', '-6 days')"
-
-
-@compiles(week_start, "postgresql")
-def _week_pg(element: week_start, compiler: SQLCompiler, **kw: Any) -> str:
-    inner = compiler.process(element.clauses, **kw)
-    return f"CAST(date_trunc('week', {inner} AT TIME ZONE 'UTC') AS DATE)"
 
 
 @dataclass(frozen=True)
@@ -61,6 +47,8 @@ class Filters:
     # Hook for the challenges: a select of user ids (a challenge's participants) the figures
     # are restricted to.
     users: Select[tuple[int]] | None = None
+    # Read the rolled-up weeks from the rollups (False: everything from the raw tables).
+    use_rollups: bool = True
 
     def since(self) -> datetime:
         """First instant of the period."""
@@ -90,6 +78,7 @@ def make_filters(
     tool: str | None = None,
     model: str | None = None,
     today: date | None = None,
+    use_rollups: bool = True,
 ) -> Filters:
     """Checked filters: dates (default: the last twelve weeks), a unit of the actor's org."""
     first, last = _date(start), _date(end)
@@ -102,7 +91,12 @@ def make_filters(
         if unit is None or unit.org_id != actor.org_id:
             raise NotFound()
     return Filters(
-        first, last, unit_id, (tool or "").strip() or None, (model or "").strip() or None
+        first,
+        last,
+        unit_id,
+        (tool or "").strip() or None,
+        (model or "").strip() or None,
+        use_rollups=use_rollups,
     )
 
 
@@ -204,21 +198,85 @@ def _shown(value: Any, users: int, minimum: int) -> Any:
 # Queries ---------------------------------------------------------------------------------------
 
 
-def _output_conditions(actor: User, f: Filters) -> list[ColumnElement[bool]]:
-    conditions = [
-        OutputRecord.org_id == actor.org_id,
-        OutputRecord.created_at >= f.since(),
-        OutputRecord.created_at < f.until(),
-    ]
-    if f.unit_id is not None:
-        conditions.append(OutputRecord.unit_id == f.unit_id)
+def _parts(session: Session, actor: User, f: Filters) -> tuple[list[date], rollups.Ranges]:
+    """The rolled-up weeks of the period, and the instants read from the raw tables."""
+    if not f.use_rollups:
+        return [], [(f.since(), f.until())]
+    weeks = rollups.covered(session, actor.org_id, f.start, f.end)
+    return weeks, rollups.live_ranges(f.start, f.end, weeks)
+
+
+def _restrict(stmt: AnySelect, f: Filters, unit: Any, tool: Any, model: Any,
+              user: Any) -> AnySelect:
+    """The filters on the given columns (unit None: not filtered by unit here)."""
+    if f.unit_id is not None and unit is not None:
+        stmt = stmt.where(unit == f.unit_id)
     if f.tool:
-        conditions.append(OutputRecord.tool == f.tool)
+        stmt = stmt.where(tool == f.tool)
     if f.model:
-        conditions.append(OutputRecord.model_id == f.model)
+        stmt = stmt.where(model == f.model)
     if f.users is not None:
-        conditions.append(OutputRecord.user_id.in_(f.users))
-    return conditions
+        stmt = stmt.where(user.in_(f.users))
+    return stmt
+
+
+def _union(raw: AnySelect, rolled: AnySelect | None, name: str) -> Any:
+    return (raw.union_all(rolled) if rolled is not None else raw).subquery(name)
+
+
+def _outputs(session: Session, actor: User, f: Filters) -> Any:
+    """Outputs per week, unit, tool, model and user over the period, filtered."""
+    weeks, ranges = _parts(session, actor, f)
+    o = OutputRecord
+    raw = _restrict(rollups.raw_outputs(actor.org_id, ranges), f, o.unit_id, o.tool,
+                    o.model_id, o.user_id)
+    rolled = None
+    if weeks:
+        r = LabOutputsWeekly
+        rolled = _restrict(
+            select(r.week, r.unit_id, r.tool, r.model_id, r.user_id, r.outputs)
+            .where(r.org_id == actor.org_id, r.week.in_(weeks)),
+            f, r.unit_id, r.tool, r.model_id, r.user_id)
+    return _union(raw, rolled, "outputs")
+
+
+def _calls_source(session: Session, actor: User, f: Filters) -> Any:
+    """Calls and their cost per week, tool, model and user. Model calls have no unit: the unit
+    filter uses the caller's current unit."""
+    weeks, ranges = _parts(session, actor, f)
+    c = ModelCall
+    raw = _restrict(rollups.raw_calls(actor.org_id, ranges), f, None, c.tool, c.model_id,
+                    c.user_id)
+    if f.unit_id is not None:
+        raw = raw.join(User, User.id == c.user_id).where(User.unit_id == f.unit_id)
+    rolled = None
+    if weeks:
+        r = LabCallsWeekly
+        rolled = _restrict(
+            select(r.week, r.tool, r.model_id, r.user_id, r.calls, r.tokens_in, r.tokens_out,
+                   r.energy_wh).where(r.org_id == actor.org_id, r.week.in_(weeks)),
+            f, None, r.tool, r.model_id, r.user_id)
+        if f.unit_id is not None:
+            rolled = rolled.join(User, User.id == r.user_id).where(User.unit_id == f.unit_id)
+    return _union(raw, rolled, "calls")
+
+
+def _feedback(session: Session, actor: User, f: Filters) -> Any:
+    """Feedback counts and sums per output week, unit, tool, model, author and rater."""
+    weeks, ranges = _parts(session, actor, f)
+    o = OutputRecord
+    raw = _restrict(rollups.raw_feedback(actor.org_id, ranges), f, o.unit_id, o.tool,
+                    o.model_id, o.user_id)
+    rolled = None
+    if weeks:
+        r = LabFeedbackWeekly
+        columns = [getattr(r, n) for n in ("week", "unit_id", "tool", "model_id",
+                                           "output_user_id", "user_id",
+                                           *rollups.FEEDBACK_VALUES)]
+        rolled = _restrict(
+            select(*columns).where(r.org_id == actor.org_id, r.week.in_(weeks)),
+            f, r.unit_id, r.tool, r.model_id, r.output_user_id)
+    return _union(raw, rolled, "feedback")
 
 
 def _by_person(inner: AnySelect, keys: int) -> AnySelect:
@@ -235,7 +293,6 @@ def _by_person(inner: AnySelect, keys: int) -> AnySelect:
     stmt = select(*key_cols, *outer)
     return stmt.group_by(*key_cols).order_by(*key_cols) if key_cols else stmt
 
-
 def _unit_names(session: Session, actor: User) -> dict[int | None, str | None]:
     rows = session.execute(select(Unit.id, Unit.name).where(Unit.org_id == actor.org_id))
     return {None: None, **{unit_id: name for unit_id, name in rows}}
@@ -243,24 +300,17 @@ def _unit_names(session: Session, actor: User) -> dict[int | None, str | None]:
 
 def adoption(session: Session, actor: User, f: Filters, minimum: int) -> list[WeekRow]:
     """Active people per ISO week, all units together."""
-    week = week_start(OutputRecord.created_at)
-    inner = (
-        select(week, OutputRecord.user_id)
-        .where(*_output_conditions(actor, f))
-        .group_by(week, OutputRecord.user_id)
-    )
+    o = _outputs(session, actor, f)
+    inner = select(o.c.week, o.c.user_id).group_by(o.c.week, o.c.user_id)
     rows = session.execute(_by_person(inner, 1))
     return [WeekRow(w, None, _shown(n, n, minimum)) for w, n in rows if n]
 
 
 def adoption_by_unit(session: Session, actor: User, f: Filters, minimum: int) -> list[WeekRow]:
     """Active people per ISO week and unit (the unit the output was made in)."""
-    week = week_start(OutputRecord.created_at)
-    inner = (
-        select(week, OutputRecord.unit_id, OutputRecord.user_id)
-        .where(*_output_conditions(actor, f))
-        .group_by(week, OutputRecord.unit_id, OutputRecord.user_id)
-    )
+    o = _outputs(session, actor, f)
+    keys = (o.c.week, o.c.unit_id, o.c.user_id)
+    inner = select(*keys).group_by(*keys)
     names = _unit_names(session, actor)
     rows = [
         WeekRow(w, names.get(unit_id), _shown(n, n, minimum))
@@ -273,31 +323,10 @@ def adoption_by_unit(session: Session, actor: User, f: Filters, minimum: int) ->
 def _calls(session: Session, actor: User, f: Filters) -> dict[tuple[str, str], tuple[Any, ...]]:
     """Per (tool, model): people, calls, tokens in and out, energy. Model calls have no unit:
     the unit filter uses the caller's current unit."""
-    inner = (
-        select(
-            ModelCall.tool,
-            ModelCall.model_id,
-            ModelCall.user_id,
-            func.count(),
-            func.sum(ModelCall.tokens_in),
-            func.sum(ModelCall.tokens_out),
-            func.sum(ModelCall.energy_wh),
-        )
-        .where(
-            ModelCall.org_id == actor.org_id,
-            ModelCall.created_at >= f.since(),
-            ModelCall.created_at < f.until(),
-        )
-        .group_by(ModelCall.tool, ModelCall.model_id, ModelCall.user_id)
-    )
-    if f.unit_id is not None:
-        inner = inner.join(User, User.id == ModelCall.user_id).where(User.unit_id == f.unit_id)
-    if f.tool:
-        inner = inner.where(ModelCall.tool == f.tool)
-    if f.model:
-        inner = inner.where(ModelCall.model_id == f.model)
-    if f.users is not None:
-        inner = inner.where(ModelCall.user_id.in_(f.users))
+    c = _calls_source(session, actor, f)
+    keys = (c.c.tool, c.c.model_id, c.c.user_id)
+    sums = [func.sum(c.c[n]) for n in ("calls", "tokens_in", "tokens_out", "energy_wh")]
+    inner = select(*keys, *sums).group_by(*keys)
     found = {}
     for tool, model, people, calls, _, t_in, _, t_out, _, wh, _ in session.execute(
         _by_person(inner, 2)
@@ -308,11 +337,9 @@ def _calls(session: Session, actor: User, f: Filters) -> dict[tuple[str, str], t
 
 def usage(session: Session, actor: User, f: Filters, minimum: int) -> list[UsageRow]:
     """Calls, outputs and cost per tool and model, most outputs first."""
-    inner = (
-        select(OutputRecord.tool, OutputRecord.model_id, OutputRecord.user_id, func.count())
-        .where(*_output_conditions(actor, f))
-        .group_by(OutputRecord.tool, OutputRecord.model_id, OutputRecord.user_id)
-    )
+    o = _outputs(session, actor, f)
+    keys = (o.c.tool, o.c.model_id, o.c.user_id)
+    inner = select(*keys, func.sum(o.c.outputs)).group_by(*keys)
     outputs = {(t, m): (people, n) for t, m, people, n, _ in session.execute(_by_person(inner, 2))}
     calls = _calls(session, actor, f)
     rows = []
@@ -332,15 +359,6 @@ def usage(session: Session, actor: User, f: Filters, minimum: int) -> list[Usage
         )
     rows.sort(key=lambda r: (-(r.outputs or 0), -(r.calls or 0), r.tool, r.model))
     return rows
-
-
-def _feedback_base(actor: User, f: Filters, *columns: Any) -> AnySelect:
-    return (
-        select(*columns)
-        .select_from(LabFeedback)
-        .join(OutputRecord, OutputRecord.id == LabFeedback.output_id)
-        .where(LabFeedback.org_id == actor.org_id, *_output_conditions(actor, f))
-    )
 
 
 @dataclass(frozen=True)
@@ -368,11 +386,12 @@ class FeedbackStats:
 def feedback_stats(session: Session, actor: User, f: Filters) -> list[FeedbackStats]:
     """Per tool, then all tools together (the last row): the numbers time saved and
     satisfaction are made of (two queries)."""
-    numbers = (LabFeedback.minutes_saved, LabFeedback.minutes_without_ai, LabFeedback.satisfaction)
-    aggregates = [agg for col in numbers for agg in (func.count(col), func.sum(col))]
-    per_tool = _feedback_base(actor, f, OutputRecord.tool, LabFeedback.user_id, *aggregates)
-    per_tool = per_tool.group_by(OutputRecord.tool, LabFeedback.user_id)
-    total = _feedback_base(actor, f, LabFeedback.user_id, *aggregates).group_by(LabFeedback.user_id)
+    fb = _feedback(session, actor, f)
+    names = ("minutes_n", "minutes_sum", "without_n", "without_sum", "satisfaction_n",
+             "satisfaction_sum")
+    aggregates = [func.sum(fb.c[n]) for n in names]
+    per_tool = select(fb.c.tool, fb.c.user_id, *aggregates).group_by(fb.c.tool, fb.c.user_id)
+    total = select(fb.c.user_id, *aggregates).group_by(fb.c.user_id)
     rows = [tuple(r) for r in session.execute(_by_person(per_tool, 1))]
     rows += [(None, *r) for r in session.execute(_by_person(total, 0)) if r[0]]
     out = []
@@ -416,12 +435,15 @@ def satisfaction(stats: list[FeedbackStats], minimum: int) -> list[SatisfactionR
 
 def distribution(session: Session, actor: User, f: Filters, minimum: int) -> list[MarkRow]:
     """How many ratings gave each mark from 1 to 5 (each mark its own group of people)."""
-    inner = (
-        _feedback_base(actor, f, LabFeedback.satisfaction, LabFeedback.user_id, func.count())
-        .where(LabFeedback.satisfaction.is_not(None))
-        .group_by(LabFeedback.satisfaction, LabFeedback.user_id)
-    )
-    found = {mark: (int(n), people) for mark, people, n, _ in session.execute(_by_person(inner, 1))}
+    fb = _feedback(session, actor, f)
+    marks = [func.sum(fb.c[n]) for n in MARK_COLUMNS]
+    inner = select(fb.c.user_id, *marks).group_by(fb.c.user_id)
+    _people, *cells = session.execute(_by_person(inner, 0)).one()
+    found = {
+        mark: (int(cells[2 * i] or 0), int(cells[2 * i + 1] or 0))
+        for i, mark in enumerate(range(1, 6))
+        if cells[2 * i]
+    }
     if not found:
         return []
     return [
@@ -432,13 +454,10 @@ def distribution(session: Session, actor: User, f: Filters, minimum: int) -> lis
 
 def errors(session: Session, actor: User, f: Filters, minimum: int) -> list[ErrorRow]:
     """Per tool and model: how much feedback, and the share of it reporting each problem."""
-    counts = [
-        func.sum(case((LabFeedback.problem_flags.op("&")(bit) != 0, 1), else_=0))
-        for bit in PROBLEMS.values()
-    ]
-    keys = (OutputRecord.tool, OutputRecord.model_id)
-    inner = _feedback_base(actor, f, *keys, LabFeedback.user_id, func.count(), *counts)
-    inner = inner.group_by(*keys, LabFeedback.user_id)
+    fb = _feedback(session, actor, f)
+    keys = (fb.c.tool, fb.c.model_id, fb.c.user_id)
+    counts = [func.sum(fb.c[n]) for n in ("feedback", *PROBLEM_COLUMNS)]
+    inner = select(*keys, *counts).group_by(*keys)
     out = []
     for tool, model, people, *cells in session.execute(_by_person(inner, 2)):
         n = int(cells[0] or 0)
@@ -452,6 +471,10 @@ def errors(session: Session, actor: User, f: Filters, minimum: int) -> list[Erro
 
 def dashboard(session: Session, actor: User, f: Filters, minimum: int) -> Dashboard:
     """Every figure for these filters (the actor's organisation only)."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Hundreds of thousands of (week, person) groups: PostgreSQL's default 4 MB makes the
+        # hash aggregates spill to disk; for this transaction only.
+        session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
     stats = feedback_stats(session, actor, f)
     return Dashboard(
         filters=f,

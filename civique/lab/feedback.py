@@ -13,10 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civique.auth.models import User
-from civique.db.base import utcnow
+from civique.db.base import as_utc, utcnow
 from civique.errors import N_, UserError
 from civique.governance.validation import readable
 from civique.lab.feedback_models import LabFeedback
+from civique.llm.models import OutputRecord
 from civique.textcheck import clean_text
 
 # Bit of each problem in `LabFeedback.problem_flags` (never renumber: stored data).
@@ -184,8 +185,16 @@ def give(
         setattr(row, name, value)
     row.problem_flags = sum(PROBLEMS[code] for code in row.problems or [])
     row.updated_at = utcnow()
+    _outdate_rollup(session, record)
     session.commit()
     return row
+
+
+def _outdate_rollup(session: Session, record: OutputRecord) -> None:
+    """Feedback counts in its output's week: if that week was rolled up, read it live again."""
+    from civique.lab import rollups  # rollups reads PROBLEMS from this module
+
+    rollups.invalidate(session, record.org_id, rollups.monday(as_utc(record.created_at).date()))
 
 
 def as_dict(row: LabFeedback | None) -> dict[str, Any]:

@@ -183,6 +183,9 @@ def delete_unit(session: Session, actor: User, unit_id: int) -> None:
     target = audit.target("unit", unit.id, unit.name)
     audit.record(session, actor.org_id, actor, "unit.deleted", target=target)
     session.delete(unit)
+    from civique.lab import rollups  # its outputs lose their unit: the Lab re-reads them
+
+    rollups.invalidate(session, actor.org_id)
     session.commit()
 
 
