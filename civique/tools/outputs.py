@@ -9,7 +9,7 @@ organisation's outputs); everything here reads the same organisation's rows only
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
@@ -79,7 +79,8 @@ def output_tool(
         return None
     inputs = inputs_of(tool, run)
     text = current_text(record)
-    context = tool_context(session, record.org_id)
+    # The passages given to the model come with the record: checks verify citations on them.
+    context = replace(tool_context(session, record.org_id), sources=tuple(record.sources or ()))
     findings = (
         tool.check(text, inputs, context) if tool.check is not None and inputs is not None else []
     )

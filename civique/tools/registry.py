@@ -25,11 +25,12 @@ from civique.llm.types import ChatMessage
 
 if TYPE_CHECKING:
     from civique.llm.gateway import Gateway
+    from civique.tools.forms import FormField
 
 Severity = Literal["info", "warning", "error"]
 FORMATS = ("docx", "odt", "pdf")
 # Packages whose `register(registry)` adds the built-in tools, in the order pages list them.
-BUILTIN = ("civique.tools.plain_language",)
+BUILTIN = ("civique.tools.plain_language", "civique.tools.letters")
 
 _TEMPLATE_FILE = re.compile(r"^(?P<name>[a-z0-9_]+)\.v(?P<version>\d+)\.txt$")
 
@@ -106,6 +107,10 @@ Check = Callable[[str, BaseModel, "ToolContext"], list[Finding]]
 # Before the prompt is built: look things up (documents to ground on, the letterhead, a
 # glossary) and return the context enriched with them. Async: it may search through the gateway.
 Gather = Callable[[BaseModel, "ToolContext", "Gateway"], Awaitable["ToolContext"]]
+# Form options known only at run time: the choices a field names with `choices_from`, and the
+# sub-fields of a `dict` field named with `fields_from` (given the values typed so far).
+Choices = Callable[[str, "ToolContext"], list[tuple[str, str]]]
+Subfields = Callable[[str, Mapping[str, Any], "ToolContext"], list["FormField"]]
 
 
 @dataclass(frozen=True)
@@ -131,6 +136,13 @@ class Tool:
     # carry, with %(name)s, %(role)s and %(date)s (an English source string).
     proofreading: Callable[[BaseModel], bool] | None = None
     proofreading_mention: str | None = None
+    choices: Choices | None = None
+    subfields: Subfields | None = None
+    # Whether outputs of these inputs need validation when the organisation keeps the tool's
+    # default (a refusal letter does, other letters do not); else `validation_default`.
+    validation_of: Callable[[BaseModel, "ToolContext"], bool] | None = None
+    # The shortest answer a run must leave room for (a letter is longer than its inputs).
+    min_reply_tokens: int = 256
     templates: dict[str, PromptTemplate] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -142,6 +154,12 @@ class Tool:
     def needs_proofreading(self, inputs: BaseModel) -> bool:
         """True when outputs of these inputs must be proof-read by a person."""
         return self.proofreading is not None and self.proofreading(inputs)
+
+    def default_validation(self, inputs: BaseModel | None, context: ToolContext | None) -> bool:
+        """The tool's own validation rule for outputs of these inputs (None: unknown inputs)."""
+        if self.validation_of is not None and inputs is not None and context is not None:
+            return self.validation_of(inputs, context)
+        return self.validation_default
 
     def main_template(self, inputs: BaseModel) -> PromptTemplate:
         """The prompt the output record names for a run with these inputs."""
