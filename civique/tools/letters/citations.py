@@ -80,9 +80,9 @@ def findings(text: str, passages: list[grounded.Passage], given: int) -> list[Fi
             Finding(
                 "letter.citation_unverified",
                 N_(
-                    "%(num)s citation(s) could not be verified: the number names no source "
-                    "given to the model, or the quoted words are not in that source. Check "
-                    "them or remove them."
+                    "Citations not verified: %(num)s. Their number names no source given to "
+                    "the model, or the quoted words are not in that source: check them or "
+                    "remove them."
                 ),
                 start=place[0] if place else None,
                 end=place[1] if place else None,
