@@ -140,7 +140,7 @@ class Tool:
     subfields: Subfields | None = None
     # Whether outputs of these inputs need validation when the organisation keeps the tool's
     # default (a refusal letter does, other letters do not); else `validation_default`.
-    validation_of: Callable[[BaseModel, "ToolContext"], bool] | None = None
+    validation_of: Callable[[BaseModel, ToolContext], bool] | None = None
     # The shortest answer a run must leave room for (a letter is longer than its inputs).
     min_reply_tokens: int = 256
     templates: dict[str, PromptTemplate] = field(default_factory=dict, compare=False)

@@ -83,7 +83,7 @@ def tool_page(request: Request, actor: ToolUser, db: DB, tool_id: str) -> Respon
 def _posted(form: Any) -> dict[str, Any]:
     """The posted values (a field given several times, ticked boxes, as a list)."""
     found: dict[str, Any] = {}
-    for key in form.keys():
+    for key in form:
         items = [v for v in form.getlist(key) if isinstance(v, str)]
         if key not in ("csrf_token", REFRESH) and items:
             found[key] = items if len(items) > 1 else items[0]

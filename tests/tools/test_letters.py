@@ -107,7 +107,12 @@ def test_form_offers_the_enabled_templates_and_the_chosen_ones_fields(
     # Changing the template keeps what was typed and shows the new template's fields.
     shown = client.post(
         "/tools/letters",
-        data={"csrf_token": csrf, "template": "convocation", "request": "Mon texte", "_refresh": "1"},
+        data={
+            "csrf_token": csrf,
+            "template": "convocation",
+            "request": "Mon texte",
+            "_refresh": "1",
+        },
     )
     assert shown.status_code == 200 and 'name="variables.agenda"' in shown.text
     assert "Mon texte</textarea>" in shown.text and "variables.court" not in shown.text
@@ -123,9 +128,7 @@ def test_missing_variables_are_named_and_values_kept(
 ) -> None:
     client, csrf = agent_client
     partial = {k: v for k, v in REFUSAL.items() if k not in ("court", "reasons")}
-    response = _run(
-        client, csrf, "refusal", request="Courrier de Mme Martin", **_form(**partial)
-    )
+    response = _run(client, csrf, "refusal", request="Courrier de Mme Martin", **_form(**partial))
     assert response.status_code == 422  # type: ignore[attr-defined]
     text = response.text  # type: ignore[attr-defined]
     assert "Tribunal administratif compétent" in text and "Motifs du refus" in text
@@ -211,7 +214,9 @@ def test_grounded_letter_cites_readable_sources_only(
 ) -> None:
     org_settings.update_settings(db, tenant.users["org_admin"], {"letters": (True, "never")})
     rules = "Règlement de voirie.\n\nArticle 12 : aucune benne ne peut occuper un passage piéton.\n"
-    mine = _ingest(app, db, tenant.users["agent"].id, tenant, "Voirie", [("voirie.md", rules.encode())])
+    mine = _ingest(
+        app, db, tenant.users["agent"].id, tenant, "Voirie", [("voirie.md", rules.encode())]
+    )
     secret = f"Règlement de voirie : benne autorisée avec le code {SECRET}.\n"
     theirs = _ingest(
         app, db, tenant.users["validator"].id, tenant, "Privée", [("secret.md", secret.encode())]
@@ -226,12 +231,12 @@ def test_grounded_letter_cites_readable_sources_only(
     client, csrf = agent_client
     page = client.get("/tools/letters?template=refusal").text
     assert "Voirie" in page and "Privée" not in page and f'value="{theirs}"' not in page
-    refused = _run(client, csrf, "refusal", collections=[str(mine), str(theirs)], **_form(**REFUSAL))
+    refused = _run(
+        client, csrf, "refusal", collections=[str(mine), str(theirs)], **_form(**REFUSAL)
+    )
     assert refused.status_code == 422  # type: ignore[attr-defined]
     assert "field-collections-error" in refused.text and script.prompts == []  # type: ignore[attr-defined]
-    output_id = _output_id(
-        _run(client, csrf, "refusal", collections=str(mine), **_form(**REFUSAL))
-    )
+    output_id = _output_id(_run(client, csrf, "refusal", collections=str(mine), **_form(**REFUSAL)))
     [prompt] = script.prompts
     assert "passage piéton" in prompt[-1].content and SECRET not in prompt[-1].content
     assert "[1]" in prompt[0].content  # the rules ask for citations when sources are given
@@ -252,12 +257,20 @@ def test_export_docx_has_the_letterhead_and_the_mention(
 ) -> None:
     org = db.get(Organisation, tenant.org.id)
     assert org is not None
-    org.address, org.phone, org.email = "Hôtel de ville\n1 place de la Mairie", "04 72 00 00 00", "mairie@alpha.test"
+    org.address, org.phone, org.email = (
+        "Hôtel de ville\n1 place de la Mairie",
+        "04 72 00 00 00",
+        "mairie@alpha.test",
+    )
     db.commit()
     client, csrf = agent_client
     values = {
-        "recipient": "M. Paul Petit", "subject": "Votre demande d'acte", "request_date": "2027-03-01",
-        "request": "une copie d'acte", "answer": "Votre copie est jointe.", "date": "2027-03-12",
+        "recipient": "M. Paul Petit",
+        "subject": "Votre demande d'acte",
+        "request_date": "2027-03-01",
+        "request": "une copie d'acte",
+        "answer": "Votre copie est jointe.",
+        "date": "2027-03-12",
         "signatory": "La responsable de l'état civil, Anne Roy",
     }
     template = library.builtins()["reply"]
@@ -282,7 +295,9 @@ def test_api_runs_a_letter_with_json_variables(
     with TestClient(app) as client:
         csrf = login(client, tenant.users["agent"].email)
         body = {"template": "refusal", "variables": {**REFUSAL, "court": ""}}
-        refused = client.post("/api/v1/tools/letters/runs", json=body, headers={"x-csrf-token": csrf})
+        refused = client.post(
+            "/api/v1/tools/letters/runs", json=body, headers={"x-csrf-token": csrf}
+        )
         assert refused.status_code == 422
         assert "variables.court" in refused.json()["error"]["fields"]
         body["variables"]["court"] = "tribunal administratif de Lyon"  # type: ignore[index]

@@ -122,7 +122,7 @@ def test_api_lists_and_runs_tools(
 ) -> None:
     client, csrf = agent_client
     listed = client.get("/api/v1/tools").json()["tools"]
-    assert [t["id"] for t in listed] == ["plain_language"]
+    assert [t["id"] for t in listed] == ["plain_language", "letters"]
     schema = listed[0]["input_schema"]
     assert schema["required"] == ["text"] and schema["properties"]["level"]["enum"] == [
         "plain",

@@ -28,9 +28,9 @@ _ANY_MARKER = re.compile(
 _CHECKED_MARKER = re.compile(rf"{_ANY_MARKER.pattern}|\[{_DROPPED}\]", re.IGNORECASE)
 
 
-def passages_of(session: Session, org_id: int, sources: Sequence[dict[str, Any]]) -> list[
-    grounded.Passage
-]:
+def passages_of(
+    session: Session, org_id: int, sources: Sequence[dict[str, Any]]
+) -> list[grounded.Passage]:
     """The passages recorded with an output, read again from their chunks (a chunk deleted
     since, e.g. a document re-indexed, is left out: its citations then count as refused)."""
     ids = [int(s["chunk_id"]) for s in sources if s.get("chunk_id") is not None]
@@ -42,7 +42,9 @@ def passages_of(session: Session, org_id: int, sources: Sequence[dict[str, Any]]
     for source in sources:
         chunk = chunks.get(int(source.get("chunk_id") or 0))
         if chunk is not None:
-            found.append(grounded.Passage(int(source["n"]), _hit(chunk, source), 0, len(chunk.text)))
+            found.append(
+                grounded.Passage(int(source["n"]), _hit(chunk, source), 0, len(chunk.text))
+            )
     return found
 
 

@@ -207,9 +207,7 @@ async def _passages(
         prompt_template=f"{TOOL_ID}.search",
     )
     query = _query(letter, template)
-    return await grounded.retrieve(
-        gateway, session, actor, ctx, query, collections, limit=PASSAGES
-    )
+    return await grounded.retrieve(gateway, session, actor, ctx, query, collections, limit=PASSAGES)
 
 
 def _query(letter: LetterInput, template: library.LetterTemplate) -> str:
