@@ -143,7 +143,7 @@ def test_api_lists_and_runs_tools(
     )
     assert bad.status_code == 422
     assert set(bad.json()["error"]["fields"]) == {"level", "extra"}
-    assert client.post("/api/v1/tools/letters/runs", json={}, headers=headers).status_code == 404
+    assert client.post("/api/v1/tools/nope/runs", json={}, headers=headers).status_code == 404
 
 
 def test_api_withholds_the_text_of_a_tool_needing_validation(
