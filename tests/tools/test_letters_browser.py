@@ -22,6 +22,7 @@ REPLY = {
     "request_date": "2027-03-01",
     "request": "une copie intégrale d'acte de naissance",
     "answer": "Vous trouverez la copie demandée jointe à ce courrier.",
+    "service": "Service de l'état civil",
     "place": "Exemple-sur-Loire",
     "date": "2027-03-12",
     "signatory": "La responsable de l'état civil, Anne Roy",
