@@ -37,6 +37,8 @@ class ExportDoc:
     mention: str  # the visible AI-assistance mention, also the metadata's description
     keywords: tuple[str, ...]
     fields: dict[str, str]  # user-defined metadata: model, validation, validator, date
+    # The letterhead's contact lines under the name: postal address, telephone, e-mail, site.
+    contact: tuple[str, ...] = ()
 
     @property
     def logo_usable(self) -> bool:
@@ -93,6 +95,11 @@ def _docx(doc: ExportDoc) -> bytes:
         head.add_run().add_picture(io.BytesIO(doc.logo), height=Cm(1.5))
         head.add_run("  ")
     head.add_run(doc.org_name).bold = True
+    if doc.contact:
+        lines = document.sections[0].header.add_paragraph()
+        for index, line in enumerate(doc.contact):
+            run = lines.add_run(("\n" if index else "") + line)
+            run.font.size = Pt(8)
     document.add_heading(doc.title, level=1)
     for paragraph in _paragraphs(doc.text):
         document.add_paragraph(paragraph)
@@ -133,7 +140,12 @@ def _odt(doc: ExportDoc) -> bytes:
     )
     document.styles.addElement(bold)
     document.styles.addElement(small)
+    small_head = style.Style(name="Contact", family="paragraph")
+    small_head.addElement(style.TextProperties(fontsize="8pt"))
+    document.styles.addElement(small_head)
     document.text.addElement(text.P(stylename=bold, text=doc.org_name))
+    if doc.contact:
+        document.text.addElement(_odt_paragraph("\n".join(doc.contact), small_head))
     document.text.addElement(text.H(outlinelevel=1, text=doc.title))
     for paragraph in _paragraphs(doc.text):
         document.text.addElement(_odt_paragraph(paragraph))
@@ -151,11 +163,11 @@ def _odt(doc: ExportDoc) -> bytes:
     return buffer.getvalue()
 
 
-def _odt_paragraph(paragraph: str) -> Any:
+def _odt_paragraph(paragraph: str, stylename: Any = None) -> Any:
     """One paragraph, its line breaks kept as ODF line breaks."""
     from odf import text
 
-    element = text.P()
+    element = text.P(stylename=stylename) if stylename is not None else text.P()
     for index, line in enumerate(paragraph.split("\n")):
         if index:
             element.addElement(text.LineBreak())
@@ -173,6 +185,7 @@ header { display: flex; align-items: center; gap: 0.6cm; border-bottom: 1px soli
   padding-bottom: 0.3cm; margin-bottom: 0.6cm; }
 header img { height: 1.5cm; }
 header strong { font-size: 13pt; }
+header .contact { font-size: 8pt; line-height: 1.3; }
 h1 { font-size: 15pt; }
 .mention { border: 1px solid #000; padding: 0.25cm; font-size: 8.5pt; font-style: italic;
   margin-top: 0.8cm; }
@@ -189,6 +202,8 @@ def _pdf(doc: ExportDoc) -> bytes:
 
         data = base64.b64encode(doc.logo).decode()
         logo = f'<img src="data:{doc.logo_mime};base64,{data}" alt="">'
+    contact = "".join(f"<br>{escape(line)}" for line in doc.contact)
+    contact = f'<div class="contact">{contact.removeprefix("<br>")}</div>' if contact else ""
     # WeasyPrint writes these <meta> into the PDF's metadata: description → Subject.
     html = f"""<!doctype html><html lang="fr"><head><meta charset="utf-8">
 <title>{escape(doc.title)}</title>
@@ -198,7 +213,7 @@ def _pdf(doc: ExportDoc) -> bytes:
 <meta name="generator" content="Civique">
 <style>{_PDF_CSS}</style></head><body>
 <footer>{escape(doc.mention)}</footer>
-<header>{logo}<strong>{escape(doc.org_name)}</strong></header>
+<header>{logo}<div><strong>{escape(doc.org_name)}</strong>{contact}</div></header>
 <h1>{escape(doc.title)}</h1>
 <main>{render_markdown(doc.text)}</main>
 <p class="mention">{escape(doc.mention)}</p>

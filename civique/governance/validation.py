@@ -35,18 +35,25 @@ COMMENT_MAX_CHARS = 2000
 QUEUE_LIMIT = 500
 
 
-def needs_validation(session: Session, settings: Settings, org_id: int, tool: str) -> bool:
-    """Whether outputs of `tool` need a validator's approval in this organisation.
+def needs_validation(
+    session: Session,
+    settings: Settings,
+    org_id: int,
+    tool: str,
+    record: OutputRecord | None = None,
+) -> bool:
+    """Whether outputs of `tool` (this output, when given) need a validator's approval here.
 
     The one place that decides it: the instance's `CIVIQUE_VALIDATION_TOOLS`, the tools the
     organisation's AI-use policy names, or a drafting tool's own rule (its default, or the
-    organisation's override on the tools page). Any of them is enough: "never" on the tools page
-    lifts the tool's default, not the policy's or the instance's requirement."""
+    organisation's override on the tools page; a tool's default may depend on the output's
+    inputs, e.g. refusal letters). Any of them is enough: "never" on the tools page lifts the
+    tool's default, not the policy's or the instance's requirement."""
     if tool in settings.validation_tools or get_policy(session, org_id).requires_validation(tool):
         return True
     from civique.tools import org_settings  # the tools read governance; import at call time
 
-    return org_settings.requires_validation(session, org_id, tool)
+    return org_settings.requires_validation(session, org_id, tool, record)
 
 
 def gated(session: Session, settings: Settings, record: OutputRecord) -> bool:
@@ -56,7 +63,7 @@ def gated(session: Session, settings: Settings, record: OutputRecord) -> bool:
         return False
     if record.validation in ("pending", "rejected"):
         return True
-    return needs_validation(session, settings, record.org_id, record.tool)
+    return needs_validation(session, settings, record.org_id, record.tool, record)
 
 
 def check_exportable(session: Session, settings: Settings, record: OutputRecord) -> None:
@@ -249,7 +256,7 @@ def view(session: Session, settings: Settings, actor: User, output_id: int) -> O
     return OutputView(
         record=record,
         author=author.name if author is not None and author.org_id == actor.org_id else None,
-        needs=needs_validation(session, settings, record.org_id, record.tool),
+        needs=needs_validation(session, settings, record.org_id, record.tool, record),
         gated=gated(session, settings, record),
         decision=_decision(decided) if decided is not None else None,
         submitted_at=as_utc(submitted.at) if submitted is not None else None,
@@ -304,6 +311,16 @@ def word_diff(before: str, after: str) -> list[Segment]:
 # Exports ---------------------------------------------------------------------------------------
 
 
+def _contact(session: Session, org_id: int) -> tuple[str, ...]:
+    """The letterhead's contact lines (address, then telephone · e-mail · website)."""
+    from civique.tools.letters.library import letterhead  # tools read governance: at call time
+
+    head = letterhead(session, org_id)
+    phone = gettext("Tel. %(phone)s", phone=head.phone) if head.phone else ""
+    reach = " · ".join(r for r in (phone, head.email, head.website) if r)
+    return (*head.address_lines, reach) if reach else head.address_lines
+
+
 @dataclass(frozen=True)
 class ExportedFile:
     """A built export, ready to send."""
@@ -345,6 +362,7 @@ def export_doc(session: Session, current: OutputView) -> exports.ExportDoc:
     notice = tool_notice(record)
     mention = " ".join(m for m in (notice, mention, proofread) if m)
     return exports.ExportDoc(
+        contact=_contact(session, record.org_id),
         output_id=record.id,
         org_name=org.name if org else "",
         logo=org.logo if org else None,

@@ -12,8 +12,8 @@ import datetime as dt
 import enum
 import types
 import typing
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -40,9 +40,12 @@ _MESSAGES: dict[str, str] = {
     "date_from_datetime_parsing": N_("Enter a date as year-month-day, for example 2026-03-31."),
     "bool_parsing": N_("Tick the box or leave it empty."),
     "extra_forbidden": N_("This field is not part of the tool."),
+    "list_type": N_("Invalid value."),
+    "too_long": N_("At most %(limit)s choices."),
 }
 _INVALID = N_("Invalid value.")
 _LIMITS = ("max_length", "ge", "gt", "le", "lt")
+SUBFIELD_SEPARATOR = "."  # a `dict` field's value `key` is posted as `<field>.<key>`
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,7 @@ class FormField:
     """One field as the form shows it; `label`/`help` are English source strings."""
 
     name: str
-    widget: str  # text | textarea | select | number | date | checkbox
+    widget: str  # text | textarea | select | checkboxes | group | number | date | checkbox
     label: str
     help: str
     required: bool
@@ -60,6 +63,12 @@ class FormField:
     minimum: float | None = None
     maximum: float | None = None
     step: str = "1"
+    rows: int = 12  # a text area's height
+    # Options known at run time: the choices' source (`choices_from`) or, for a `group` (a
+    # `dict` field), the source of its sub-fields (`fields_from`), resolved by the tool.
+    choices_from: str | None = None
+    fields_from: str | None = None
+    children: tuple[FormField, ...] = ()
 
 
 def _unwrap(annotation: Any) -> Any:
@@ -95,6 +104,11 @@ def _choices(kind: Any, info: FieldInfo) -> tuple[tuple[str, str], ...] | None:
 
 
 def _widget(kind: Any, info: FieldInfo) -> str:
+    extra = _extra(info)
+    if extra.get("choices_from"):
+        return "checkboxes" if typing.get_origin(kind) is list else "select"
+    if extra.get("fields_from") and typing.get_origin(kind) is dict:
+        return "group"
     if kind is bool:
         return "checkbox"
     if kind in (int, float):
@@ -126,6 +140,8 @@ def fields_of(model: type[BaseModel]) -> list[FormField]:
                 minimum=_bound(info, "ge", "gt"),
                 maximum=_bound(info, "le", "lt"),
                 step="any" if kind is float else "1",
+                choices_from=_extra(info).get("choices_from"),
+                fields_from=_extra(info).get("fields_from"),
             )
         )
     return found
@@ -144,6 +160,22 @@ def with_choices(
     ]
 
 
+def resolve(
+    fields: list[FormField],
+    choices: Callable[[str], list[tuple[str, str]]],
+    subfields: Callable[[str], list[FormField]],
+) -> list[FormField]:
+    """The fields with their run-time options filled in (a tool's choices and sub-fields)."""
+    found = []
+    for f in fields:
+        if f.choices_from:
+            f = replace(f, choices=tuple(choices(f.choices_from)))
+        if f.fields_from:
+            f = replace(f, children=tuple(subfields(f.fields_from)))
+        found.append(f)
+    return found
+
+
 def _bound(info: FieldInfo, inclusive: str, exclusive: str) -> float | None:
     value = _metadata(info, inclusive)
     return value if value is not None else _metadata(info, exclusive)
@@ -155,7 +187,11 @@ def parse_form(model: type[BaseModel], form: Mapping[str, Any]) -> dict[str, Any
     raw: dict[str, Any] = {}
     for field in fields_of(model):
         value = form.get(field.name)
-        if field.widget == "checkbox":
+        if field.widget == "group":
+            raw[field.name] = _group(field.name, form)
+        elif field.widget == "checkboxes":
+            raw[field.name] = [v for v in _listed(value) if v.strip()]
+        elif field.widget == "checkbox":
             raw[field.name] = value not in (None, "", "0", "false")
         elif value is None or (isinstance(value, str) and not value.strip()):
             if field.required:
@@ -163,6 +199,25 @@ def parse_form(model: type[BaseModel], form: Mapping[str, Any]) -> dict[str, Any
         else:
             raw[field.name] = value
     return raw
+
+
+def _group(name: str, form: Mapping[str, Any]) -> dict[str, str]:
+    """The posted `<name>.<key>` values as `{key: value}` (empty ones too: the tool decides)."""
+    prefix = name + SUBFIELD_SEPARATOR
+    return {
+        k.removeprefix(prefix): v
+        for k, v in form.items()
+        if k.startswith(prefix) and isinstance(v, str)
+    }
+
+
+def _listed(value: Any) -> list[str]:
+    """A posted value that may be given several times (ticked boxes) as a list of strings."""
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value]
+    return [str(value)]
 
 
 def field_errors(model: type[BaseModel], error: ValidationError) -> dict[str, str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,7 +20,12 @@ from civique.db.base import utcnow
 from civique.errors import Forbidden, UserError
 from civique.governance import audit
 from civique.tools.models import VALIDATION_CHOICES, OrgTool
-from civique.tools.registry import Tool, ToolRegistry, UnknownTool, default_registry
+from civique.tools.registry import Tool, ToolContext, ToolRegistry, UnknownTool, default_registry
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from civique.llm.models import OutputRecord
 
 
 @dataclass(frozen=True)
@@ -35,6 +41,13 @@ class ToolSetting:
         """The tool's own rule in the organisation (the policy and the instance may add)."""
         if self.validation == "inherit":
             return self.tool.validation_default
+        return self.validation == "always"
+
+    def validation_for(self, inputs: BaseModel | None, context: ToolContext | None) -> bool:
+        """The rule for an output of these inputs: the tool's own default may depend on them
+        (a refusal letter), the organisation's "always" and "never" do not."""
+        if self.validation == "inherit":
+            return self.tool.default_validation(inputs, context)
         return self.validation == "always"
 
 
@@ -66,13 +79,24 @@ def setting_of(
     return ToolSetting(tool, row.enabled, row.validation) if row else ToolSetting(tool)
 
 
-def requires_validation(session: Session, org_id: int, tool_id: str) -> bool:
-    """True when the tool's own rule in the organisation asks for a validator; False for ids
-    that are not registered tools (chat, api.chat: the policy decides those)."""
+def requires_validation(
+    session: Session, org_id: int, tool_id: str, record: OutputRecord | None = None
+) -> bool:
+    """True when the tool's own rule in the organisation asks for a validator (for `record`'s
+    inputs when given); False for ids that are not registered tools (chat, api.chat: the
+    policy decides those)."""
     try:
-        return setting_of(session, org_id, tool_id).needs_validation
+        setting = setting_of(session, org_id, tool_id)
     except UnknownTool:
         return False
+    if record is None or setting.tool.validation_of is None:
+        return setting.needs_validation
+    from civique.tools.outputs import inputs_of  # they read this module: import at call time
+    from civique.tools.service import run_of, tool_context
+
+    run = run_of(session, record)
+    inputs = inputs_of(setting.tool, run) if run is not None else None
+    return setting.validation_for(inputs, tool_context(session, org_id))
 
 
 def update_settings(

@@ -8,10 +8,9 @@ organisation's outputs); everything here reads the same organisation's rows only
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -83,10 +82,8 @@ def output_tool(
         return None
     inputs = inputs_of(tool, run)
     text = current_text(record)
-    # The checker reads the passages the run was given (citation checks).
-    context = dataclasses.replace(
-        tool_context(session, record.org_id), sources=tuple(record.sources or ())
-    )
+    # The passages given to the model come with the record: checks verify citations on them.
+    context = replace(tool_context(session, record.org_id), sources=tuple(record.sources or ()))
     findings = (
         tool.check(text, inputs, context) if tool.check is not None and inputs is not None else []
     )

@@ -25,12 +25,14 @@ from civique.llm.types import ChatMessage, ModelInfo
 
 if TYPE_CHECKING:
     from civique.llm.gateway import Gateway
+    from civique.tools.forms import FormField
 
 Severity = Literal["info", "warning", "error"]
 FORMATS = ("docx", "odt", "pdf")
 # Packages whose `register(registry)` adds the built-in tools, in the order pages list them.
 BUILTIN = (
     "civique.tools.plain_language",
+    "civique.tools.letters",
     "civique.tools.deliberation",
     "civique.tools.translation",
 )
@@ -124,6 +126,10 @@ Gather = Callable[[BaseModel, "ToolContext", "Gateway"], Awaitable["ToolContext"
 MakeFormExtras = Callable[["ToolContext", "ModelInfo | None"], FormExtras]
 # Data for the tool's own panel on the output page, from the current text and the inputs.
 Panel = Callable[[str, "BaseModel | None", "ToolContext"], Mapping[str, Any]]
+# Form options known only at run time: the choices a field names with `choices_from`, and the
+# sub-fields of a `dict` field named with `fields_from` (given the values typed so far).
+Choices = Callable[[str, "ToolContext"], list[tuple[str, str]]]
+Subfields = Callable[[str, Mapping[str, Any], "ToolContext"], list["FormField"]]
 
 
 @dataclass(frozen=True)
@@ -157,6 +163,13 @@ class Tool:
     # The output page includes `panel_template` with `panel`'s data (e.g. a side-by-side view).
     panel: Panel | None = None
     panel_template: str | None = None
+    choices: Choices | None = None
+    subfields: Subfields | None = None
+    # Whether outputs of these inputs need validation when the organisation keeps the tool's
+    # default (a refusal letter does, other letters do not); else `validation_default`.
+    validation_of: Callable[[BaseModel, ToolContext], bool] | None = None
+    # The shortest answer a run must leave room for (a letter is longer than its inputs).
+    min_reply_tokens: int = 256
     templates: dict[str, PromptTemplate] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -168,6 +181,12 @@ class Tool:
     def needs_proofreading(self, inputs: BaseModel) -> bool:
         """True when outputs of these inputs must be proof-read by a person."""
         return self.proofreading is not None and self.proofreading(inputs)
+
+    def default_validation(self, inputs: BaseModel | None, context: ToolContext | None) -> bool:
+        """The tool's own validation rule for outputs of these inputs (None: unknown inputs)."""
+        if self.validation_of is not None and inputs is not None and context is not None:
+            return self.validation_of(inputs, context)
+        return self.validation_default
 
     def main_template(self, inputs: BaseModel) -> PromptTemplate:
         """The prompt the output record names for a run with these inputs."""

@@ -23,6 +23,9 @@ from civique.web.deps import DB, AppSettings, api_error_body, check_csrf, requir
 router = APIRouter()
 ToolUser = Annotated[User, Depends(require("tools.use"))]
 Csrf = [Depends(check_csrf)]
+# A submit button of this name shows the form again for the values typed (e.g. the fields of
+# the letter template just chosen) instead of running the tool.
+REFRESH = "_refresh"
 
 
 def _registry(request: Request) -> ToolRegistry:
@@ -59,20 +62,22 @@ def form_extras(request: Request, tool: Tool, actor: User) -> FormExtras:
 
 def _form_page(
     request: Request,
-    tool: Tool,
     actor: User,
+    tool: Tool,
     values: Mapping[str, Any] | None = None,
     errors: Mapping[str, str] | None = None,
     status: int = 200,
     error: str | None = None,
 ) -> Response:
+    with request.app.state.sessions() as db:
+        fields = service.form_fields(db, actor, tool, values)
     extras = form_extras(request, tool, actor)
     return page(
         request,
         "tools/tool.html",
         status,
         tool=tool,
-        fields=forms.with_choices(forms.fields_of(tool.input_model), extras.choices),
+        fields=forms.with_choices(fields, extras.choices),
         notes=extras.notes,
         values=values or {},
         errors=errors or {},
@@ -82,12 +87,25 @@ def _form_page(
 
 @router.get("/tools/{tool_id}", name="tool")
 def tool_page(request: Request, actor: ToolUser, db: DB, tool_id: str) -> Response:
-    """A tool's form."""
-    return _form_page(request, service.usable_tool(db, actor, _registry(request), tool_id), actor)
+    """A tool's form; query parameters naming its fields preselect them (`?template=refusal`)."""
+    tool = service.usable_tool(db, actor, _registry(request), tool_id)
+    names = tool.input_model.model_fields
+    values = {k: v for k, v in request.query_params.items() if k in names}
+    return _form_page(request, actor, tool, values)
+
+
+def _posted(form: Any) -> dict[str, Any]:
+    """The posted values (a field given several times, ticked boxes, as a list)."""
+    found: dict[str, Any] = {}
+    for key in form:
+        items = [v for v in form.getlist(key) if isinstance(v, str)]
+        if key not in ("csrf_token", REFRESH) and items:
+            found[key] = items if len(items) > 1 else items[0]
+    return found
 
 
 def _refused(
-    request: Request, tool: Tool, actor: User, exc: UserError, values: Mapping[str, Any]
+    request: Request, actor: User, tool: Tool, exc: UserError, values: Mapping[str, Any]
 ) -> Response:
     """A run refused before it started: field errors (422) or a limit, the values kept."""
     fields = exc.errors if isinstance(exc, service.InvalidInputs) else {}
@@ -95,7 +113,7 @@ def _refused(
         body = api_error_body(exc)
         body["error"]["fields"] = fields
         return JSONResponse(body, status_code=exc.status)
-    return _form_page(request, tool, actor, values, fields, exc.status, error_message(exc))
+    return _form_page(request, actor, tool, values, fields, exc.status, error_message(exc))
 
 
 @router.post("/tools/{tool_id}", dependencies=Csrf)
@@ -104,7 +122,10 @@ async def run_tool(request: Request, actor: ToolUser, tool_id: str) -> Response:
     form = await request.form()
     with request.app.state.sessions() as db:
         tool = service.usable_tool(db, actor, _registry(request), tool_id)
-        values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+    values = _posted(form)
+    if REFRESH in form:
+        return _form_page(request, actor, tool, values)
+    with request.app.state.sessions() as db:
         try:
             plan = await _runner(request).prepare(
                 db, actor, tool_id, forms.parse_form(tool.input_model, values)
@@ -112,13 +133,13 @@ async def run_tool(request: Request, actor: ToolUser, tool_id: str) -> Response:
         except UserError as exc:
             if exc.status == 404:
                 raise
-            return _refused(request, tool, actor, exc, values)
+            return _refused(request, actor, tool, exc, values)
     return await _start(
         request,
         actor,
         plan,
         None,
-        lambda msg: _form_page(request, tool, actor, values, status=502, error=msg),
+        lambda msg: _form_page(request, actor, tool, values, status=502, error=msg),
     )
 
 

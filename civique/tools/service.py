@@ -71,6 +71,23 @@ def usable_tool(session: Session, actor: User, registry: ToolRegistry, tool_id: 
     return setting.tool
 
 
+def form_fields(
+    session: Session, actor: User, tool: Tool, values: Mapping[str, Any] | None = None
+) -> list[forms.FormField]:
+    """The tool's form fields, with the options only known in this organisation and for this
+    user (a tool's `choices` and `subfields` hooks; `values` are those typed so far)."""
+    fields = forms.fields_of(tool.input_model)
+    if tool.choices is None and tool.subfields is None:
+        return fields
+    context = tool_context(session, actor.org_id, actor)
+    typed = values or {}
+    return forms.resolve(
+        fields,
+        lambda source: tool.choices(source, context) if tool.choices else [],
+        lambda source: tool.subfields(source, typed, context) if tool.subfields else [],
+    )
+
+
 def parse_inputs(tool: Tool, raw: Mapping[str, Any]) -> BaseModel:
     """The inputs as the tool's model, or `InvalidInputs` naming every refused field."""
     try:
@@ -125,7 +142,8 @@ def _part(tool: Tool, inputs: BaseModel, context: ToolContext, model: ModelInfo)
     messages = tool.build_messages(inputs, context, tool)
     prompt = _prompt_tokens(messages)
     text = str(getattr(inputs, tool.split_field, "")) if tool.split_field else ""
-    reply = max(_MIN_REPLY_TOKENS, math.ceil(estimate_tokens(text) * _REPLY_RATIO))
+    least = max(_MIN_REPLY_TOKENS, tool.min_reply_tokens)
+    reply = max(least, math.ceil(estimate_tokens(text) * _REPLY_RATIO))
     if prompt + reply > model.context_tokens:
         return None
     return Part(messages, min(reply * 2, model.context_tokens - prompt))

@@ -83,9 +83,9 @@ def test_bounds_are_inclusive(db: Session, tenant: Tenant) -> None:
 
 def test_unknown_tools_are_refused(db: Session, tenant: Tenant) -> None:
     with pytest.raises(UserError) as refused:
-        policy.update_policy(db, tenant.users["org_admin"], ["chat", "letters"], FOREVER, False)
+        policy.update_policy(db, tenant.users["org_admin"], ["chat", "nope"], FOREVER, False)
     assert refused.value.code == "policy_unknown_tool"
-    assert refused.value.params == {"tool": "letters"}
+    assert refused.value.params == {"tool": "nope"}
 
 
 @pytest.mark.parametrize(("text", "days"), [("", None), (" 30 ", 30), ("36500", 36500)])

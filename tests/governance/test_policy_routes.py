@@ -72,7 +72,7 @@ def test_the_admin_sets_the_policy_on_the_page(
         ("vault_days", "-5", "La durée de conservation des entrées du coffre de réidentification"),
         ("conversations_days", "40000", "de 1 à 36500, ou vide pour conserver sans limite"),
         ("audio_days", "deux", "La durée de conservation des enregistrements audio"),
-        ("tools", "letters", "Outil inconnu : letters."),
+        ("tools", "no_such_tool", "Outil inconnu : no_such_tool."),
     ],
 )
 def test_a_refused_form_keeps_what_was_typed_and_changes_nothing(
@@ -125,7 +125,10 @@ def test_the_api_reads_and_replaces_the_policy(
     empty = client.get("/api/v1/policy", headers=admin).json()
     assert empty["validation_tools"] == [] and empty["legal_hold"] is False
     assert empty["charter"] is None and empty["updated_at"] is None
-    assert {t["id"] for t in empty["known_tools"]} == {"chat", "api.chat", "plain_language"}
+    known = {t["id"] for t in empty["known_tools"]}
+    assert known == {
+        "chat", "api.chat", "plain_language", "letters", "deliberation", "translation"
+    }
     replaced = client.put("/api/v1/policy", json=BODY, headers=admin)
     assert replaced.status_code == 200, replaced.text
     assert replaced.json()["retention_days"]["conversations"] == 180
@@ -142,7 +145,7 @@ def test_the_api_reads_and_replaces_the_policy(
     ("change", "code"),
     [
         ({"retention_days": {**BODY["retention_days"], "vault": -1}}, "retention_out_of_range"),  # type: ignore[dict-item]
-        ({"validation_tools": ["deliberation"]}, "policy_unknown_tool"),
+        ({"validation_tools": ["no_such_tool"]}, "policy_unknown_tool"),
         ({"retention_days": {"conversations": 30}}, "invalid_request"),
         ({"legal_hold": None}, "invalid_request"),
         ({"retention": {}}, "invalid_request"),

@@ -112,8 +112,9 @@ def test_a_disabled_tool_is_404_on_pages_and_api(
         "/api/v1/tools/plain_language/runs", json={"text": TEXT}, headers={"x-csrf-token": csrf}
     )
     assert api.status_code == 404 and api.json()["error"]["code"] == "not_found"
-    assert "plain_language" not in [t["id"] for t in client.get("/api/v1/tools").json()["tools"]]
-    assert client.get("/tools/letters").status_code == 404
+    listed = [t["id"] for t in client.get("/api/v1/tools").json()["tools"]]
+    assert "plain_language" not in listed and "letters" in listed
+    assert client.get("/tools/no_such_tool").status_code == 404
 
 
 def test_api_lists_and_runs_tools(
@@ -121,7 +122,7 @@ def test_api_lists_and_runs_tools(
 ) -> None:
     client, csrf = agent_client
     listed = client.get("/api/v1/tools").json()["tools"]
-    assert [t["id"] for t in listed] == ["plain_language", "deliberation", "translation"]
+    assert [t["id"] for t in listed] == ["plain_language", "letters", "deliberation", "translation"]
     schema = listed[0]["input_schema"]
     assert schema["required"] == ["text"] and schema["properties"]["level"]["enum"] == [
         "plain",
@@ -142,7 +143,7 @@ def test_api_lists_and_runs_tools(
     )
     assert bad.status_code == 422
     assert set(bad.json()["error"]["fields"]) == {"level", "extra"}
-    assert client.post("/api/v1/tools/letters/runs", json={}, headers=headers).status_code == 404
+    assert client.post("/api/v1/tools/nope/runs", json={}, headers=headers).status_code == 404
 
 
 def test_api_withholds_the_text_of_a_tool_needing_validation(

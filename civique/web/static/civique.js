@@ -417,7 +417,31 @@ document.addEventListener("htmx:afterSwap", (event) => {
     if (!live || !window.fetch || !window.TextDecoder) return;
     const status = live.querySelector(".status");
     const output = live.querySelector(".tool-stream");
-    const button = form.querySelector("button[type=submit]");
+    const button = form.querySelector("button[type=submit]:not([data-refresh])");
+    const refresh = form.querySelector("button[data-refresh]");
+
+    // A choice other fields depend on (a letter's template): the form's groups of fields are
+    // fetched again for it, the values typed kept; the button is for pages without script.
+    form.querySelectorAll("select[data-refresh-fields]").forEach((select) => {
+      if (!refresh || !window.DOMParser) return;
+      refresh.parentElement.remove();
+      select.addEventListener("change", async () => {
+        const data = new FormData(form);
+        data.set("_refresh", "1");
+        let html;
+        try {
+          const response = await fetch(form.action, { method: "POST", headers: { "X-CSRF-Token": csrf }, body: data });
+          html = await response.text();
+        } catch (e) { return; }
+        const fresh = new DOMParser().parseFromString(html, "text/html");
+        form.querySelectorAll("fieldset.field-group").forEach((group) => {
+          const next = fresh.getElementById(group.id);
+          if (next) group.replaceWith(document.importNode(next, true));
+        });
+        const note = form.querySelector(".refresh-status");
+        if (note) note.textContent = note.dataset.message;
+      });
+    });
 
     function say(message, isError) {
       status.textContent = message || "";
@@ -429,8 +453,9 @@ document.addEventListener("htmx:afterSwap", (event) => {
       form.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
       let first = null;
       Object.keys(fields || {}).forEach((name) => {
-        const input = form.querySelector("#field-" + name);
-        const error = form.querySelector("#field-" + name + "-error");
+        // Field names may hold a dot (a letter's "variables.recipient"): escape them.
+        const input = form.querySelector("#" + CSS.escape("field-" + name));
+        const error = form.querySelector("#" + CSS.escape("field-" + name + "-error"));
         if (error) { error.textContent = fields[name]; error.hidden = false; }
         if (input) {
           input.setAttribute("aria-invalid", "true");
@@ -477,6 +502,8 @@ document.addEventListener("htmx:afterSwap", (event) => {
     }
 
     form.addEventListener("submit", async (event) => {
+      // A "show the fields of this choice" button reloads the form: let it post normally.
+      if (event.submitter && event.submitter.hasAttribute("data-refresh")) return;
       event.preventDefault();
       live.hidden = false;
       output.textContent = "";
