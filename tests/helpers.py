@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
@@ -15,6 +17,7 @@ from civique.auth.roles import Role
 from civique.auth.service import create_user
 from civique.orgs.models import Organisation
 from civique.orgs.service import create_organisation
+from civique.settings import Settings
 
 PASSWORD = "correct horse battery staple"
 
@@ -66,3 +69,24 @@ def login(client: TestClient, email: str, password: str = PASSWORD) -> str:
     )
     assert response.status_code == 303, response.text
     return csrf_of(client.get("/account").text)
+
+
+def embedded_settings(
+    database_url: str, data_dir: Path, model_file: Path, max_tokens: int, **extra: Any
+) -> Settings:
+    """Settings of the tests on the real embedded chat model (no fake provider); `extra`
+    adds or changes fields (e.g. embeddings for grounded answers)."""
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        environment="test",
+        data_dir=data_dir,
+        database_url=database_url,
+        fake_provider_enabled=False,
+        embedded_enabled=True,
+        embedded_model_path=model_file,
+        embedded_max_tokens=max_tokens,
+        jobs_in_process=False,
+        log_json=False,
+        log_level="WARNING",
+        **extra,
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,7 +9,6 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from civique.app import create_app
 from civique.chat.models import Message
 from civique.demo_documents import demo_files, demo_questions
 from civique.documents import files, ingest
@@ -19,7 +17,7 @@ from civique.documents.service import create_collection
 from civique.llm.providers.embedded import EMBED_MODEL_ID
 from civique.settings import Settings
 from tests.chat.test_grounded_chat import _events
-from tests.helpers import login, make_tenant
+from tests.helpers import embedded_settings, login, make_tenant
 
 pytestmark = pytest.mark.slow
 CHAT_MODEL = "embedded/qwen2.5-1.5b-instruct"
@@ -37,29 +35,15 @@ OUT_OF_SCOPE = "À quelle heure ouvre la piscine municipale le dimanche ?"
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path, embedded_model_file: Path) -> Settings:
     """The real embedded chat model, and e5 as the index's embedding model."""
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        environment="test",
-        data_dir=tmp_path,
-        database_url=database_url,
-        fake_provider_enabled=False,
-        embedded_enabled=True,
+    return embedded_settings(
+        database_url,
+        tmp_path,
+        embedded_model_file,
+        160,
         embedded_embeddings_enabled=True,
-        embedded_model_path=embedded_model_file,
-        embedded_max_tokens=160,
         documents_embedding_model=EMBED_MODEL_ID,
-        jobs_in_process=False,
-        log_json=False,
-        log_level="WARNING",
     )
 
-
-@pytest.fixture
-def app(settings: Settings) -> Iterator[FastAPI]:
-    """The application with the real models."""
-    application = create_app(settings)
-    yield application
-    application.state.engine.dispose()
 
 
 def test_demo_questions_get_verified_citations_or_not_found(app: FastAPI, db: Session) -> None:

@@ -5,18 +5,16 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from sqlalchemy.orm import Session
 
-from civique.app import create_app
 from civique.llm.models import OutputRecord
 from civique.settings import Settings
 from civique.tools.deliberation import checklist
-from tests.helpers import make_tenant
+from tests.helpers import embedded_settings, make_tenant
 
 pytestmark = pytest.mark.slow
 CHAT_MODEL = "embedded/qwen2.5-1.5b-instruct"
@@ -28,27 +26,13 @@ PARTS = {"delib.visa": r"^\s*vu\b", "delib.recital": r"^\s*consid[ée]rant\b",
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path, embedded_model_file: Path) -> Settings:
     """The real embedded chat model."""
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        environment="test",
-        data_dir=tmp_path,
-        database_url=database_url,
-        fake_provider_enabled=False,
-        embedded_enabled=True,
-        embedded_model_path=embedded_model_file,
-        embedded_max_tokens=450,
-        jobs_in_process=False,
-        log_json=False,
-        log_level="WARNING",
+    return embedded_settings(
+        database_url,
+        tmp_path,
+        embedded_model_file,
+        450,
     )
 
-
-@pytest.fixture
-def app(settings: Settings) -> Iterator[FastAPI]:
-    """The application with the real model."""
-    application = create_app(settings)
-    yield application
-    application.state.engine.dispose()
 
 
 def test_a_french_deliberation_has_its_parts_or_the_checklist_names_them(

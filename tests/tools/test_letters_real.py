@@ -4,7 +4,6 @@ or the checker names exactly what the text lacks (slow)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,12 +11,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from civique.app import create_app
 from civique.llm.models import OutputRecord
 from civique.settings import Settings
 from civique.tools import org_settings
 from civique.tools.text import fold
-from tests.helpers import login, make_tenant
+from tests.helpers import embedded_settings, login, make_tenant
 from tests.tools.test_letters import REFUSAL
 
 pytestmark = pytest.mark.slow
@@ -28,28 +26,14 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "letters"
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path, embedded_model_file: Path) -> Settings:
     """The real embedded chat model, no embeddings (the letter is not grounded)."""
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        environment="test",
-        data_dir=tmp_path,
-        database_url=database_url,
-        fake_provider_enabled=False,
-        embedded_enabled=True,
+    return embedded_settings(
+        database_url,
+        tmp_path,
+        embedded_model_file,
+        900,  # a one-page letter; bounds the test's time
         embedded_embeddings_enabled=False,
-        embedded_model_path=embedded_model_file,
-        embedded_max_tokens=900,  # a one-page letter; bounds the test's time
-        jobs_in_process=False,
-        log_json=False,
-        log_level="WARNING",
     )
 
-
-@pytest.fixture
-def app(settings: Settings) -> Iterator[FastAPI]:
-    """The application with the real model."""
-    application = create_app(settings)
-    yield application
-    application.state.engine.dispose()
 
 
 def _lacks(folded: str, *words: str) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,11 +11,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from civique.app import create_app
 from civique.llm.models import OutputRecord
 from civique.settings import Settings
 from civique.tools.translation import glossaries
-from tests.helpers import login, make_tenant
+from tests.helpers import embedded_settings, login, make_tenant
 
 pytestmark = pytest.mark.slow
 CHAT_MODEL = "embedded/qwen2.5-1.5b-instruct"
@@ -29,28 +27,14 @@ SOURCE = (
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path, embedded_model_file: Path) -> Settings:
     """The real embedded chat model only."""
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        environment="test",
-        data_dir=tmp_path,
-        database_url=database_url,
-        fake_provider_enabled=False,
-        embedded_enabled=True,
+    return embedded_settings(
+        database_url,
+        tmp_path,
+        embedded_model_file,
+        300,
         embedded_embeddings_enabled=False,
-        embedded_model_path=embedded_model_file,
-        embedded_max_tokens=300,
-        jobs_in_process=False,
-        log_json=False,
-        log_level="WARNING",
     )
 
-
-@pytest.fixture
-def app(settings: Settings) -> Iterator[FastAPI]:
-    """The application with the real model."""
-    application = create_app(settings)
-    yield application
-    application.state.engine.dispose()
 
 
 def test_french_to_english_with_a_glossary_term(
